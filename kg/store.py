@@ -1,0 +1,169 @@
+"""The enrichment store: one SQLite file holding everything fetched.
+
+Every batch of fetched records is written in its own transaction, so an
+interrupted run loses at most the batch in flight, and the store itself says
+what is still missing: a rerun asks OpenAlex only for that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from kg.feeds import FeedPaper
+from kg.resolve import Resolution
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed_papers(key TEXT PRIMARY KEY, paper TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feed_entries(source TEXT NOT NULL, idx INTEGER NOT NULL, line INTEGER,
+                                        key TEXT NOT NULL, PRIMARY KEY(source, idx));
+CREATE TABLE IF NOT EXISTS resolutions(key TEXT PRIMARY KEY, work_id TEXT, method TEXT NOT NULL, score REAL,
+                                       status TEXT NOT NULL, reason TEXT, alternates TEXT NOT NULL,
+                                       resolved_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS works(id TEXT PRIMARY KEY, record TEXT NOT NULL, complete INTEGER NOT NULL,
+                                 fetched_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS roles(work_id TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY(work_id, role));
+CREATE TABLE IF NOT EXISTS aliases(old TEXT PRIMARY KEY, new TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS missing(id TEXT PRIMARY KEY, checked_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS citing_done(work_id TEXT PRIMARY KEY, requested INTEGER NOT NULL, found INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS entities(id TEXT PRIMARY KEY, kind TEXT NOT NULL, record TEXT NOT NULL);
+"""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- feed --------------------------------------------------------------------
+
+    def add_feed(self, papers: list[FeedPaper]) -> None:
+        with self.db:
+            for paper in papers:
+                row = self.db.execute("SELECT paper FROM feed_papers WHERE key=?", (paper.key,)).fetchone()
+                if row:
+                    known = FeedPaper.from_json(json.loads(row[0]))
+                    seen = set(known.provenance)
+                    known.provenance.extend(p for p in paper.provenance if p not in seen)
+                    paper = known
+                self.db.execute("INSERT OR REPLACE INTO feed_papers VALUES(?,?)",
+                                (paper.key, json.dumps(paper.to_json(), ensure_ascii=False, sort_keys=True)))
+                for prov in paper.provenance:
+                    self.db.execute("INSERT OR REPLACE INTO feed_entries VALUES(?,?,?,?)",
+                                    (prov.source, prov.index, prov.line, paper.key))
+
+    def feed_papers(self) -> list[FeedPaper]:
+        rows = self.db.execute("SELECT paper FROM feed_papers ORDER BY key")
+        return [FeedPaper.from_json(json.loads(r[0])) for r in rows]
+
+    def feed_entries(self) -> list[tuple[str, int, int | None, str]]:
+        return list(self.db.execute("SELECT source, idx, line, key FROM feed_entries ORDER BY source, idx"))
+
+    # -- resolutions ----------------------------------------------------------------
+
+    def save_resolutions(self, resolutions: Iterable[Resolution]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO resolutions VALUES(?,?,?,?,?,?,?,?)",
+                [(r.key, r.work_id, r.method, r.score, r.status, r.reason, json.dumps(r.alternates), _now())
+                 for r in resolutions])
+
+    def resolutions(self) -> dict[str, Resolution]:
+        rows = self.db.execute("SELECT key, work_id, method, score, status, reason, alternates FROM resolutions")
+        return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows}
+
+    # -- works --------------------------------------------------------------------------
+
+    def save_works(self, records: Iterable[dict], role: str, complete: bool,
+                   aliases: dict[str, str] | None = None, missing: Iterable[str] = ()) -> None:
+        """Write one fetched batch atomically; a full record never gets replaced by a partial one."""
+        now = _now()
+        with self.db:
+            for record in records:
+                self.db.execute(
+                    "INSERT INTO works VALUES(?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                    "record=excluded.record, complete=excluded.complete, fetched_at=excluded.fetched_at "
+                    "WHERE excluded.complete >= works.complete",
+                    (record["id"], json.dumps(record, ensure_ascii=False), int(complete), now))
+                self.db.execute("INSERT OR IGNORE INTO roles VALUES(?,?)", (record["id"], role))
+            self.db.executemany("INSERT OR REPLACE INTO aliases VALUES(?,?)", sorted((aliases or {}).items()))
+            self.db.executemany("INSERT OR IGNORE INTO missing VALUES(?,?)", [(m, now) for m in missing])
+
+    def add_role(self, work_ids: Iterable[str], role: str) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO roles VALUES(?,?)", [(w, role) for w in work_ids])
+
+    def known_ids(self) -> set[str]:
+        """Ids that need no fetching: stored works, merged-away ids and ids OpenAlex does not know."""
+        ids = {r[0] for r in self.db.execute("SELECT id FROM works")}
+        ids |= {r[0] for r in self.db.execute("SELECT old FROM aliases")}
+        ids |= {r[0] for r in self.db.execute("SELECT id FROM missing")}
+        return ids
+
+    def complete_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM works WHERE complete=1")}
+
+    def aliases(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT old, new FROM aliases ORDER BY old"))
+
+    def works(self, role: str | None = None) -> Iterator[dict]:
+        """Stored work records in id order (streamed, for large stores)."""
+        if role:
+            rows = self.db.execute("SELECT w.record FROM works w JOIN roles r ON r.work_id=w.id "
+                                   "WHERE r.role=? ORDER BY w.id", (role,))
+        else:
+            rows = self.db.execute("SELECT record FROM works ORDER BY id")
+        for (record,) in rows:
+            yield json.loads(record)
+
+    def referenced_works(self, work_id: str) -> list[str]:
+        row = self.db.execute("SELECT json_extract(record, '$.referenced_works') FROM works WHERE id=?",
+                              (work_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else []
+
+    def roles(self) -> dict[str, set[str]]:
+        roles: dict[str, set[str]] = {}
+        for work_id, role in self.db.execute("SELECT work_id, role FROM roles"):
+            roles.setdefault(work_id, set()).add(role)
+        return roles
+
+    def citing_done(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT work_id FROM citing_done")}
+
+    def save_citing(self, work_id: str, requested: int, records: list[dict]) -> None:
+        self.save_works(records, "citing", complete=False)
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO citing_done VALUES(?,?,?)", (work_id, requested, len(records)))
+
+    def save_entities(self, kind: str, records: Iterable[dict]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO entities VALUES(?,?,?)",
+                                [(r["id"], kind, json.dumps(r, ensure_ascii=False)) for r in records])
+
+    def entities(self, kind: str) -> dict[str, dict]:
+        rows = self.db.execute("SELECT id, record FROM entities WHERE kind=? ORDER BY id", (kind,))
+        return {r[0]: json.loads(r[1]) for r in rows}
+
+    def counts(self) -> dict[str, int]:
+        tables = ["feed_papers", "feed_entries", "resolutions", "works", "aliases", "missing", "entities"]
+        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
