@@ -288,7 +288,7 @@ def read_hf_json(data: object, source: str) -> tuple[list[FeedPaper], list[str]]
 def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[str]]:
     papers, warnings = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()
+        line = re.split(r"(?:^|\s)#(?:\s|$)", raw, maxsplit=1)[0].strip()
         if not line:
             continue
         kind = parse_identifier(line)

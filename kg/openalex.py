@@ -46,6 +46,10 @@ GRAPH_FIELDS = [
 ]
 
 
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
+
+
 class OpenAlexError(Exception):
     """OpenAlex answered in a way kg cannot use; the message says what to do."""
 
@@ -185,7 +189,7 @@ class OpenAlexAPI:
             self.limiter.wait()
             try:
                 response = self.session.get(url, params=params, timeout=self.timeout, allow_redirects=allow_redirects)
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except TRANSIENT_ERRORS as error:
                 problem = f"{type(error).__name__}"
                 response = None
             else:

@@ -1,0 +1,246 @@
+"""The `kg` command line: one subcommand per pipeline stage, plus `kg run` for all of them.
+
+User mistakes (a missing file, a bad flag value, an unreachable server) end
+with one line naming the input and what to do, and exit code 2; a spent
+budget exits 3 with everything fetched kept. Tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kg import __version__
+from kg.feeds import HF_API_URL, FeedError, FeedResult, hf_daily_url, read_inputs
+from kg.openalex import DEFAULT_URL, BudgetExhausted, OpenAlexAPI, OpenAlexError, Snapshot
+
+EXIT_USER_ERROR = 2
+EXIT_BUDGET = 3
+
+
+class KgError(Exception):
+    """A user-facing problem outside feeds and OpenAlex (bad option values, missing exports)."""
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_display() -> Iterator[Callable[[str, int], Callable[[int], None]]]:
+    """A progress bar per phase on a terminal; one line per phase otherwise (CI logs)."""
+    console = stderr()
+    if not console.is_terminal:
+        def plain(phase: str, total: int) -> Callable[[int], None]:
+            if total:
+                console.print(f"{phase}: {total}")
+            return lambda _n: None
+        yield plain
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as bars:
+        def bar(phase: str, total: int) -> Callable[[int], None]:
+            task = bars.add_task(phase, total=total)
+            return lambda n: bars.advance(task, n)
+        yield bar
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        stderr().print("kg: interrupted; everything fetched so far is stored, rerun the same command to continue")
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_USER_ERROR)
+    except BudgetExhausted as error:
+        stderr().print(f"kg: stopped: {error}")
+        sys.exit(EXIT_BUDGET)
+    except (FeedError, OpenAlexError, KgError) as error:
+        stderr().print(f"kg: error: {error}", markup=False)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        stderr().print("kg: interrupted; everything fetched so far is stored, rerun the same command to continue")
+        sys.exit(130)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kg")
+def cli() -> None:
+    """Turn research feeds into a citation and author knowledge graph (via OpenAlex)."""
+
+
+# -- shared options ------------------------------------------------------------------
+
+def feed_options(command: Callable) -> Callable:
+    command = click.argument("inputs", nargs=-1)(command)
+    command = click.option("--hf-date", "hf_dates", multiple=True, metavar="YYYY-MM-DD",
+                           help="Also read the Hugging Face daily papers of this date (live API).")(command)
+    command = click.option("--hf-url", default=HF_API_URL, show_default=True, envvar="KG_HF_URL",
+                           help="Base URL of the Hugging Face API.")(command)
+    command = click.option("--year", type=int, default=None,
+                           help="Year for page dates shown without one (default: this year).")(command)
+    return command
+
+
+def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, year: int | None) -> FeedResult:
+    sources = list(inputs) + [hf_daily_url(d, hf_url) for d in hf_dates]
+    if not sources:
+        raise KgError("no feed given: name files, URLs or --hf-date YYYY-MM-DD")
+    result = read_inputs(sources, year)
+    console = stderr()
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False)
+    return result
+
+
+def source_options(command: Callable) -> Callable:
+    command = click.option("--snapshot", type=click.Path(path_type=Path), default=None,
+                           help="Read OpenAlex records from this folder of JSON Lines instead of the API.")(command)
+    command = click.option("--openalex-url", envvar="KG_OPENALEX_URL", default=DEFAULT_URL, show_default=True,
+                           help="OpenAlex API base URL (env KG_OPENALEX_URL).")(command)
+    command = click.option("--api-key", envvar="OPENALEX_API_KEY", default=None,
+                           help="OpenAlex API key (env OPENALEX_API_KEY). Never written anywhere.")(command)
+    command = click.option("--rate", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+                           help="Requests per second at most.")(command)
+    command = click.option("--budget", type=click.FloatRange(min=0), default=None,
+                           help="Stop before spending more than this many USD of OpenAlex credits.")(command)
+    command = click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True,
+                           help="Concurrent requests for independent batches.")(command)
+    command = click.option("--citing", type=click.IntRange(min=0), default=0, show_default=True,
+                           help="Also fetch up to N works citing each feed paper.")(command)
+    command = click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
+                           help="Hops of references to follow (2 = references of references).")(command)
+    return command
+
+
+def out_options(command: Callable) -> Callable:
+    command = click.option("--out", type=click.Path(path_type=Path), default=Path("exports"), show_default=True,
+                           help="Output folder.")(command)
+    command = click.option("--store", type=click.Path(path_type=Path), default=None,
+                           help="Enrichment store (default: OUT/kg-store.sqlite).")(command)
+    return command
+
+
+def store_path(out: Path, store: Path | None) -> Path:
+    return store or out / "kg-store.sqlite"
+
+
+# -- kg feed --------------------------------------------------------------------------
+
+@cli.command()
+@feed_options
+@click.option("--json", "as_json", is_flag=True, help="Write JSON Lines to stdout.")
+def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
+    """Read feeds (saved Daily Papers pages, papers JSON, id/title lists) and list their papers."""
+    result = read_feed(inputs, hf_dates, hf_url, year)
+    if as_json:
+        for paper in result.papers:
+            click.echo(json.dumps(paper.to_json(), ensure_ascii=False, sort_keys=True))
+    else:
+        table = Table("#", "title", "authors", "published", "upvotes", "id", "seen in")
+        for number, paper in enumerate(result.papers, start=1):
+            ident = paper.arxiv_id and f"arXiv:{paper.arxiv_id}" or paper.doi or paper.openalex_id or ""
+            who = paper.organization or (f"{paper.author_count}" if paper.author_count else "")
+            table.add_row(str(number), paper.title or "", who, paper.published or "",
+                          str(paper.upvotes or ""), ident, str(len(paper.provenance)))
+        Console().print(table)
+    per_input = ", ".join(f"{name}: {n}" for name, n in result.entries_per_input.items())
+    stderr().print(f"{len(result.papers)} papers ({per_input}; {result.merged} duplicates merged, "
+                   f"{len(result.warnings)} entries skipped)", markup=False)
+
+
+# -- kg enrich ------------------------------------------------------------------------
+
+def open_source(snapshot, openalex_url, api_key, rate, budget, out: Path):
+    if snapshot is not None:
+        return Snapshot(snapshot)
+    out.mkdir(parents=True, exist_ok=True)
+    return OpenAlexAPI(openalex_url, api_key, rate=rate, budget_usd=budget, cache_path=out / "kg-http-cache.sqlite")
+
+
+def do_enrich(papers, store: Path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out: Path):
+    from kg.enrich import EnrichOptions, Enricher
+    from kg.store import Store
+
+    source = open_source(snapshot, openalex_url, api_key, rate, budget, out)
+    console = stderr()
+    with Store(store) as db, progress_display() as progress:
+        enricher = Enricher(source, db, EnrichOptions(citing=citing, depth=depth, workers=workers), progress)
+        try:
+            summary = enricher.run(papers)
+        except BudgetExhausted as error:
+            done = sum(1 for r in db.resolutions().values())
+            raise BudgetExhausted(f"{error}. {done} of {len(papers)} feed papers are resolved and stored in {store}; "
+                                  "rerun the same command later (or with a higher --budget) to continue") from None
+        finally:
+            source.close()
+    stats = source.stats
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.counts.items())) or "none"
+    console.print(f"{summary.matched} matched, {len(summary.unmatched)} unmatched "
+                  f"({summary.ambiguous} ambiguous) of {summary.papers} feed papers; {summary.works_stored} works stored")
+    console.print(f"requests: {kinds} (cache hits {stats.cache_hits}, retries {stats.retries}); "
+                  f"estimated credits ${stats.credits_usd:.4f}; {summary.seconds:.1f} s; store {store}", markup=False)
+    for paper, resolution in summary.unmatched:
+        console.print(f"  unmatched: {paper.title or paper.key} ({resolution.reason})", markup=False)
+    return summary
+
+
+@cli.command()
+@feed_options
+@source_options
+@out_options
+def enrich(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
+           out, store) -> None:
+    """Match feed papers to OpenAlex works and fetch authors, venues, topics and references."""
+    result = read_feed(inputs, hf_dates, hf_url, year)
+    do_enrich(result.papers, store_path(out, store), snapshot, openalex_url, api_key, rate, budget, workers,
+              citing, depth, out)
+
+
+def open_store(out: Path, store: Path | None):
+    from kg.store import Store
+
+    path = store_path(out, store)
+    if not path.exists():
+        raise KgError(f"no enrichment store at {path}: run `kg enrich FEED...` first (or pass --store)")
+    return Store(path)
+
+
+@cli.command()
+@out_options
+@click.option("--json", "as_json", is_flag=True, help="Write JSON Lines to stdout.")
+def matches(out, store, as_json) -> None:
+    """Show how every feed entry was resolved, for auditing."""
+    with open_store(out, store) as db:
+        resolutions = db.resolutions()
+        papers = {p.key: p for p in db.feed_papers()}
+        rows = []
+        for source, index, _line, key in db.feed_entries():
+            resolution = resolutions.get(key)
+            rows.append({"feed": source, "index": index, "title": papers[key].title,
+                         "work_id": resolution.work_id if resolution else None,
+                         "method": resolution.method if resolution else None,
+                         "score": resolution.score if resolution else None,
+                         "status": resolution.status if resolution else "pending",
+                         "reason": resolution.reason if resolution else "not resolved yet"})
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table("feed", "#", "title", "work", "method", "score", "reason")
+    for row in rows:
+        table.add_row(row["feed"], str(row["index"]), (row["title"] or "")[:70], (row["work_id"] or "—").rsplit("/", 1)[-1],
+                      row["method"] or "", f"{row['score']:.2f}" if row["score"] is not None else "", row["reason"] or "")
+    Console().print(table)

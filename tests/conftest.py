@@ -1,0 +1,40 @@
+"""Shared fixtures: paths to bundled data, a temp output folder, the local OpenAlex server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+PAGES = sorted((FIXTURES / "feeds" / "hf-papers-pages").glob("*.txt"))
+HF_API = sorted((FIXTURES / "feeds" / "hf-api").glob("*.json"))
+WORLD = FIXTURES / "openalex" / "world-synthetic"
+REAL = FIXTURES / "openalex" / "real"
+DEMO = ROOT / "data" / "demo"
+
+sys.path.insert(0, str(TESTS))
+from oaserver import Faults, OpenAlexServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def world_server():
+    """The synthetic world over HTTP, shared; tests reset its counters."""
+    with OpenAlexServer([WORLD]) as server:
+        yield server
+
+
+@pytest.fixture
+def server(world_server):
+    world_server.reset()
+    world_server.faults = Faults()
+    return world_server
+
+
+@pytest.fixture(scope="session")
+def real_server():
+    with OpenAlexServer([REAL]) as server:
+        yield server
