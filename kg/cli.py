@@ -244,3 +244,40 @@ def matches(out, store, as_json) -> None:
         table.add_row(row["feed"], str(row["index"]), (row["title"] or "")[:70], (row["work_id"] or "—").rsplit("/", 1)[-1],
                       row["method"] or "", f"{row['score']:.2f}" if row["score"] is not None else "", row["reason"] or "")
     Console().print(table)
+
+
+# -- kg build -------------------------------------------------------------------------
+
+@cli.command()
+@out_options
+def build(out, store) -> None:
+    """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables)."""
+    from kg.export import build as build_exports
+
+    with open_store(out, store):
+        pass
+    manifest = build_exports(store_path(out, store), out)
+    counts = manifest["counts"]
+    stderr().print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
+                   f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "
+                   f"{len(manifest['files'])} files in {out}/ (manifest.json lists them)")
+
+
+# -- kg run ---------------------------------------------------------------------------
+
+@cli.command()
+@feed_options
+@source_options
+@out_options
+def run(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
+        out, store) -> None:
+    """The whole pipeline: feed → enrich → build (and, as they land, threads, figures, report)."""
+    from kg.export import build as build_exports
+
+    result = read_feed(inputs, hf_dates, hf_url, year)
+    path = store_path(out, store)
+    do_enrich(result.papers, path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out)
+    manifest = build_exports(path, out)
+    console = stderr()
+    console.print(f"Outputs in {out}/: " + ", ".join(sorted(manifest["files"])[:6]) + ", …; manifest.json lists all",
+                  markup=False)
