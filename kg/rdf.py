@@ -128,9 +128,25 @@ def _feed_triples(w: URIRef, work: Work) -> Iterator[Triple]:
         yield w, KG.matchScore, _literal(facts.match_score, XSD.decimal)
 
 
+_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _nt_term(term: URIRef | Literal) -> str:
+    """One term in N-Triples syntax, every control character escaped (rdflib's n3() may emit raw newlines)."""
+    if not isinstance(term, Literal):
+        return f"<{term}>"
+    text = "".join(_ECHAR.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or c in "\u2028\u2029" else c)
+                   for c in str(term))
+    if term.language:
+        return f'"{text}"@{term.language}'
+    if term.datatype and term.datatype != XSD.string:
+        return f'"{text}"^^<{term.datatype}>'
+    return f'"{text}"'
+
+
 def ntriples_lines(triples: Iterable[Triple]) -> list[str]:
     """Unique N-Triples lines in sorted order: the canonical, diffable form of the export."""
-    return sorted({f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in triples})
+    return sorted({f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} .\n" for s, p, o in triples})
 
 
 def graph_from_lines(lines: list[str]) -> Graph:
