@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# Install the system programs kg needs (Graphviz's `dot`; Chromium for the
-# report test) when they are missing. As root it uses apt-get; otherwise it
+# Install the system programs kg needs (Graphviz's `dot`) when they are missing. As root it uses apt-get; otherwise it
 # prints the one command to run and fails, so nothing half-works later.
 set -euo pipefail
 
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
-if [ "${1:-}" = "--with-browser" ]; then
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
-fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
