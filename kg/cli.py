@@ -209,13 +209,17 @@ def enrich(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate
               citing, depth, out)
 
 
-def open_store(out: Path, store: Path | None):
-    from kg.store import Store
-
+def existing_store(out: Path, store: Path | None) -> Path:
     path = store_path(out, store)
     if not path.exists():
         raise KgError(f"no enrichment store at {path}: run `kg enrich FEED...` first (or pass --store)")
-    return Store(path)
+    return path
+
+
+def open_store(out: Path, store: Path | None):
+    from kg.store import Store
+
+    return Store(existing_store(out, store))
 
 
 @cli.command()
@@ -254,9 +258,7 @@ def build(out, store) -> None:
     """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables)."""
     from kg.export import build as build_exports
 
-    with open_store(out, store):
-        pass
-    manifest = build_exports(store_path(out, store), out)
+    manifest = build_exports(existing_store(out, store), out)
     counts = manifest["counts"]
     stderr().print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
                    f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "

@@ -192,7 +192,7 @@ class Enricher:
             self._hydrate(f"References (hop {level})", sorted(referenced - self.store.known_ids()), role, GRAPH_FIELDS)
             aliases = self.store.aliases()
             frontier = {aliases.get(r, r) for r in referenced}
-            self.store.add_role(sorted(frontier & self.store.known_ids()), role)
+            self.store.add_role(sorted(frontier & self.store.stored_ids()), role)
 
     def _hydrate(self, phase: str, ids: list[str], role: str, select: list[str] | None) -> None:
         """Fetch works 100 per call; follow ids the batch did not return one by one (merged or gone)."""

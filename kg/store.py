@@ -115,10 +115,13 @@ class Store:
 
     def known_ids(self) -> set[str]:
         """Ids that need no fetching: stored works, merged-away ids and ids OpenAlex does not know."""
-        ids = {r[0] for r in self.db.execute("SELECT id FROM works")}
+        ids = self.stored_ids()
         ids |= {r[0] for r in self.db.execute("SELECT old FROM aliases")}
         ids |= {r[0] for r in self.db.execute("SELECT id FROM missing")}
         return ids
+
+    def stored_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM works")}
 
     def complete_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM works WHERE complete=1")}

@@ -188,3 +188,14 @@ def test_real_demo_feed_resolves_every_mapped_id(real_server, tmp_path):
         if name == "api.sqlite":
             expected.discard("cond-mat/0201015")  # its only arXiv URL is a pdf_url, which OpenAlex cannot filter on
         assert expected <= set(resolved), expected - set(resolved)
+
+
+def test_depth_two_follows_references_of_references(tmp_path):
+    papers = [p for p in pages() if p.title.startswith("Parallelizing Linear Transformers")]
+    enrich(Snapshot(WORLD), tmp_path / "deep.sqlite", papers, depth=2)
+    with Store(tmp_path / "deep.sqlite") as store:
+        first = {w["id"] for w in store.works("reference")}
+        second = {w["id"] for w in store.works("reference2")}
+        expected = {r for w in first for r in store.referenced_works(w)} | set(store.aliases().values())
+    assert first and second
+    assert second <= expected
