@@ -258,11 +258,14 @@ def build(out, store) -> None:
     """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables)."""
     from kg.export import build as build_exports
 
-    manifest = build_exports(existing_store(out, store), out)
+    report_build(build_exports(existing_store(out, store), out), out)
+
+
+def report_build(manifest: dict, out: Path) -> None:
     counts = manifest["counts"]
     stderr().print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
                    f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "
-                   f"{len(manifest['files'])} files in {out}/ (manifest.json lists them)")
+                   f"{len(manifest['files'])} files in {out}/ (manifest.json lists them)", markup=False)
 
 
 # -- kg run ---------------------------------------------------------------------------
@@ -273,13 +276,10 @@ def build(out, store) -> None:
 @out_options
 def run(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
         out, store) -> None:
-    """The whole pipeline: feed → enrich → build (and, as they land, threads, figures, report)."""
+    """The whole pipeline: feed → enrich → build."""
     from kg.export import build as build_exports
 
     result = read_feed(inputs, hf_dates, hf_url, year)
     path = store_path(out, store)
     do_enrich(result.papers, path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out)
-    manifest = build_exports(path, out)
-    console = stderr()
-    console.print(f"Outputs in {out}/: " + ", ".join(sorted(manifest["files"])[:6]) + ", …; manifest.json lists all",
-                  markup=False)
+    report_build(build_exports(path, out), out)
