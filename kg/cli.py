@@ -8,9 +8,7 @@ budget exits 3 with everything fetched kept. Tracebacks are for bugs only.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterator

@@ -10,7 +10,7 @@ import pytest
 from pyshacl import validate
 from rdflib import RDF, Graph, Literal, URIRef
 
-from conftest import DEMO, PAGES, REAL, WORLD
+from conftest import PAGES, REAL, WORLD
 from kg.enrich import Enricher
 from kg.export import build, load
 from kg.feeds import read_inputs

@@ -5,7 +5,7 @@ import json
 import pytest
 import requests
 
-from conftest import DEMO, REAL, WORLD
+from conftest import REAL, WORLD
 from kg.openalex import BudgetExhausted, OpenAlexAPI, OpenAlexError, Snapshot, arxiv_ids_of, full_id
 from oaserver import Faults
 
