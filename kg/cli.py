@@ -254,16 +254,19 @@ def matches(out, store, as_json) -> None:
 @out_options
 def build(out, store) -> None:
     """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables)."""
+    build_and_report(existing_store(out, store), out)
+
+
+def build_and_report(store: Path, out: Path) -> dict:
     from kg.export import build as build_exports
 
-    report_build(build_exports(existing_store(out, store), out), out)
-
-
-def report_build(manifest: dict, out: Path) -> None:
+    console = stderr()
+    manifest = build_exports(store, out, progress=lambda message: console.print(f"build: {message}", markup=False))
     counts = manifest["counts"]
-    stderr().print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
-                   f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "
-                   f"{len(manifest['files'])} files in {out}/ (manifest.json lists them)", markup=False)
+    console.print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
+                  f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "
+                  f"{len(manifest['files'])} files in {out}/ (manifest.json lists them)", markup=False)
+    return manifest
 
 
 # -- kg run ---------------------------------------------------------------------------
@@ -275,9 +278,7 @@ def report_build(manifest: dict, out: Path) -> None:
 def run(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
         out, store) -> None:
     """The whole pipeline: feed → enrich → build."""
-    from kg.export import build as build_exports
-
     result = read_feed(inputs, hf_dates, hf_url, year)
     path = store_path(out, store)
     do_enrich(result.papers, path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out)
-    report_build(build_exports(path, out), out)
+    build_and_report(path, out)

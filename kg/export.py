@@ -1,33 +1,37 @@
 """Build the knowledge graph from the store and write it in the formats other tools open.
 
-Same store in, byte-identical files out: works are read in id order, RDF is
-written from sorted N-Triples, tables are sorted, and the manifest holds no
-timestamps. `load` is the notebook entry point and returns the same objects
-the files are made from.
+`build` streams: works are read from the store one at a time, in id order,
+and each goes through the same pure per-work transforms (`rdf.work_lines`,
+`graph.work_elements`, `tables.work_rows`) into the streaming writers of
+`kg.formats`. Same store in, byte-identical files out: N-Triples are sorted,
+tables are in id order, and the manifest holds no timestamps. `load` is the
+notebook entry point: the same graph as Python objects, in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 import networkx as nx
 import pandas as pd
+import pyarrow as pa
 from rdflib import Graph
 
 from kg import __version__
 from kg.feeds import FeedPaper
-from kg.graph import build_graph
+from kg.formats import GraphFiles, SortedLines, TableFiles, replace_atomically, scratch_folder, write_jsonld, \
+    write_lines, write_turtle
+from kg.graph import build_graph, work_elements
 from kg.model import FeedFacts, Work, from_record
-from kg.rdf import PREFIXES, graph_from_lines, ntriples_lines, work_triples
+from kg.openalex import full_id
+from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, work_lines
 from kg.resolve import Resolution
 from kg.store import Store
-
-TABLES = ["works", "authors", "institutions", "sources", "topics", "authorships", "citations"]
+from kg.tables import ENTITY_TABLES, SCHEMAS, TABLES, work_rows
 
 
 @dataclass
@@ -36,7 +40,6 @@ class KnowledgeGraph:
     graph: nx.MultiDiGraph
     rdf: Graph
     tables: dict[str, pd.DataFrame]
-    ntriples: list[str]
 
 
 def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> dict[str, FeedFacts]:
@@ -60,125 +63,91 @@ def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> d
     return facts
 
 
-def load_works(store: Store) -> list[Work]:
+def _works(store: Store) -> Iterator[Work]:
+    """The store's works as model objects, streamed in id order."""
     facts = feed_facts(store.feed_papers(), store.resolutions())
     aliases = store.aliases()
-    return [from_record(record, aliases, facts.get(record["id"])) for record in store.works()]
-
-
-def _join(values) -> str | None:
-    values = [v for v in values if v]
-    return ";".join(values) if values else None
+    for record in store.works():
+        yield from_record(record, aliases, facts.get(full_id(record["id"])))
 
 
 def tables_of(works: list[Work]) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    seen: dict[str, dict[str, dict]] = {"authors": {}, "institutions": {}, "sources": {}, "topics": {}}
+    entities: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_TABLES}
     for work in works:
-        rows["works"].append({
-            "id": work.id, "title": work.title, "year": work.year, "date": work.date, "doi": work.doi,
-            "type": work.type, "cited_by_count": work.cited_by_count,
-            "source_id": work.source.id if work.source else None,
-            "primary_topic_id": work.primary_topic.id if work.primary_topic else None,
-            "is_feed": work.feed is not None, "feeds": _join(work.feed.feeds) if work.feed else None,
-            "upvotes": work.feed.upvotes if work.feed else None,
-            "arxiv_id": work.feed.arxiv_id if work.feed else None,
-            "matched_by": work.feed.matched_by if work.feed else None,
-            "match_score": work.feed.match_score if work.feed else None,
-            "reference_count": len(work.references)})
-        rows["citations"].extend({"citing_id": work.id, "cited_id": ref} for ref in work.references)
-        if work.source:
-            seen["sources"].setdefault(work.source.id, {"id": work.source.id, "name": work.source.name,
-                                                        "type": work.source.type, "issn_l": work.source.issn_l})
-        for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
-            seen["topics"].setdefault(topic.id, {"id": topic.id, "name": topic.name})
-        for a in work.authorships:
-            seen["authors"].setdefault(a.author.id, {"id": a.author.id, "name": a.author.name, "orcid": a.author.orcid})
-            for i in a.institutions:
-                seen["institutions"].setdefault(i.id, {"id": i.id, "name": i.name, "ror": i.ror, "country": i.country})
-            rows["authorships"].append({
-                "work_id": work.id, "author_id": a.author.id, "position": a.position,
-                "institution_ids": _join(i.id for i in a.institutions),
-                "is_corresponding": a.is_corresponding, "raw_affiliation": a.raw_affiliation})
-    for name, entities in seen.items():
-        rows[name] = list(entities.values())
-    keys = {"works": ["id"], "authors": ["id"], "institutions": ["id"], "sources": ["id"], "topics": ["id"],
-            "authorships": ["work_id", "position"], "citations": ["citing_id", "cited_id"]}
-    frames = {}
-    for name in TABLES:
-        frame = pd.DataFrame(rows[name])
-        if not frame.empty:
-            frame = frame.sort_values(keys[name], kind="stable").reset_index(drop=True)
-        frames[name] = frame
-    return frames
+        for name, row in work_rows(work):
+            if name in entities:
+                entities[name].setdefault(row["id"], row)
+            else:
+                rows[name].append(row)
+    for name, seen in entities.items():
+        rows[name] = [seen[key] for key in sorted(seen)]
+    return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]).to_pandas() for name in TABLES}
 
 
 def load(store_path: Path) -> KnowledgeGraph:
-    """The knowledge graph of a store as Python objects (networkx, rdflib, pandas)."""
+    """The knowledge graph of a store as Python objects (networkx, rdflib, pandas), for notebooks.
+
+    It holds everything in memory; `build` writes the same graph to files
+    without doing so.
+    """
     with Store(store_path) as store:
-        works = load_works(store)
-    lines = ntriples_lines(t for work in works for t in work_triples(work))
-    return KnowledgeGraph(works, build_graph(works), graph_from_lines(lines), tables_of(works), lines)
+        works = list(_works(store))
+    lines = ntriples_lines(line for work in works for line in work_lines(work))
+    return KnowledgeGraph(works, build_graph(works), rdflib_graph(lines), tables_of(works))
 
 
-def _gexf_bytes(graph: nx.MultiDiGraph) -> bytes:
-    """GEXF without its date stamp, so unchanged graphs give unchanged files."""
-    buffer = io.BytesIO()
-    nx.write_gexf(graph, buffer)
-    return re.sub(rb'\s*lastmodifieddate="[^"]*"', b"", buffer.getvalue())
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def _graphml_bytes(graph: nx.MultiDiGraph) -> bytes:
-    buffer = io.BytesIO()
-    nx.write_graphml(graph, buffer)
-    return buffer.getvalue()
+def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None) -> dict:
+    """Write every export file from the store, streaming, then a manifest of them.
 
-
-def write_exports(kg: KnowledgeGraph, out: Path, inputs: dict[str, object]) -> dict:
-    """Write every export file atomically (temp file, then rename) and a manifest of them."""
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, bytes] = {"kg.nt": "".join(kg.ntriples).encode("utf-8")}
-    context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
-    files["kg.ttl"] = kg.rdf.serialize(format="turtle").encode("utf-8")
-    files["kg.jsonld"] = kg.rdf.serialize(format="json-ld", context=context, indent=1, sort_keys=True).encode("utf-8")
-    files["kg.graphml"] = _graphml_bytes(kg.graph)
-    files["kg.gexf"] = _gexf_bytes(kg.graph)
-    for name, frame in kg.tables.items():
-        files[f"tables/{name}.csv"] = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        files[f"tables/{name}.parquet"] = buffer.getvalue()
-    for name, data in files.items():
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
+    Each file is written to a temporary name and renamed into place, and the
+    manifest goes last, so an interrupted build leaves the previous export whole.
+    """
+    say = progress or (lambda message: None)
+    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+    with Store(store_path) as store, scratch_folder(out) as scratch_name:
+        inputs = {"store": store_path.name, **store.counts()}
+        scratch = Path(scratch_name)
+        lines, graph, tables = SortedLines(scratch), GraphFiles(scratch), TableFiles(out / "tables")
+        works = feed_works = 0
+        say("reading works")
+        for work in _works(store):
+            lines.add(work_lines(work))
+            graph.add(*work_elements(work))
+            tables.add(work_rows(work))
+            works += 1
+            feed_works += work.feed is not None
+            if works % 10_000 == 0:
+                say(f"{works:,} works read")
+        say("writing tables")
+        written = tables.close()
+        say("writing N-Triples")
+        triples = write_lines(lines, out / "kg.nt")
+        say("writing Turtle and JSON-LD")
+        write_turtle(out / "kg.nt", out / "kg.ttl", prefixes)
+        write_jsonld(out / "kg.nt", out / "kg.jsonld", prefixes)
+        say("writing GraphML and GEXF")
+        graph.write_graphml(out / "kg.graphml")
+        graph.write_gexf(out / "kg.gexf")
+        graph_counts = graph.counts()
+        graph.close()
+    files = [out / name for name in ("kg.nt", "kg.ttl", "kg.jsonld", "kg.graphml", "kg.gexf")] + written
     manifest = {
         "kg_version": __version__,
         "inputs": inputs,
-        "counts": counts(kg),
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "counts": {"triples": triples, "feed_works": feed_works, "hydrated_works": works, **graph_counts,
+                   **{f"rows_{name}": count for name, count in tables.rows.items()}},
+        "files": {path.relative_to(out).as_posix(): _sha256(path) for path in sorted(files)},
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    temporary = replace_atomically(out / "manifest.json")
+    temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    temporary.replace(out / "manifest.json")
     return manifest
-
-
-def counts(kg: KnowledgeGraph) -> dict[str, int]:
-    kinds = {}
-    for _, data in kg.graph.nodes(data=True):
-        kinds[data["kind"]] = kinds.get(data["kind"], 0) + 1
-    relations = {}
-    for _, _, key in kg.graph.edges(keys=True):
-        relations[key] = relations.get(key, 0) + 1
-    return {"triples": len(kg.ntriples), "feed_works": sum(1 for w in kg.works if w.feed),
-            "hydrated_works": len(kg.works),
-            **{f"nodes_{k}": v for k, v in sorted(kinds.items())},
-            **{f"edges_{k}": v for k, v in sorted(relations.items())}}
-
-
-def build(store_path: Path, out: Path) -> dict:
-    kg = load(store_path)
-    with Store(store_path) as store:
-        inputs = {"store": store_path.name, **store.counts()}
-    return write_exports(kg, out, inputs)

@@ -8,6 +8,7 @@ exports as GraphML and GEXF for Cytoscape and Gephi unchanged.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Iterable
 
@@ -16,44 +17,85 @@ import networkx as nx
 from kg.model import Work
 
 
-def _set(graph: nx.MultiDiGraph, node: str, overwrite: bool = False, **attributes: object) -> None:
-    """Add a node without empty attributes; a known node keeps what it has unless `overwrite`."""
-    values = {k: v for k, v in attributes.items() if v is not None}
-    if node not in graph:
-        graph.add_node(node, **values)
-    elif overwrite:
-        graph.nodes[node].update(values)
-    else:
-        for key, value in values.items():
-            graph.nodes[node].setdefault(key, value)
+NODE_ATTRIBUTES = {"kind": str, "label": str, "title": str, "year": int, "doi": str, "cited_by_count": int,
+                   "feed": bool, "hydrated": bool, "upvotes": int, "arxiv_id": str, "name": str, "orcid": str,
+                   "ror": str, "country": str, "source_type": str}
+EDGE_ATTRIBUTES = {"relation": str, "position": int, "primary": bool}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node as one work sees it; `complete` marks the work's own node, which wins over partial sightings."""
+
+    id: str
+    attributes: dict[str, object]
+    complete: bool = False
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    relation: str
+    attributes: dict[str, object]
+
+
+def _node(node_id: str, complete: bool = False, **attributes: object) -> Node:
+    return Node(node_id, {k: v for k, v in attributes.items() if v is not None}, complete)
+
+
+def work_elements(work: Work) -> tuple[list[Node], list[Edge]]:
+    """The nodes and edges one work contributes (a pure per-work function, like `rdf.work_lines`)."""
+    feed = work.feed
+    nodes = [_node(work.id, True, kind="work", label=work.title, title=work.title, year=work.year, doi=work.doi,
+                   cited_by_count=work.cited_by_count, feed=feed is not None, hydrated=True,
+                   upvotes=feed.upvotes if feed else None, arxiv_id=feed.arxiv_id if feed else None)]
+    edges: dict[tuple[str, str, str], Edge] = {}
+
+    def link(source: str, target: str, relation: str, **attributes: object) -> None:
+        edges.setdefault((source, target, relation), Edge(source, target, relation,
+                                                          {"relation": relation, **attributes}))
+
+    for reference in work.references:
+        nodes.append(_node(reference, kind="work", feed=False, hydrated=False))
+        link(work.id, reference, "cites")
+    for authorship in work.authorships:
+        author = authorship.author
+        nodes.append(_node(author.id, kind="author", label=author.name, name=author.name, orcid=author.orcid))
+        link(author.id, work.id, "authored", position=authorship.position)
+        for institution in authorship.institutions:
+            nodes.append(_node(institution.id, kind="institution", label=institution.name, name=institution.name,
+                               ror=institution.ror, country=institution.country))
+            link(author.id, institution.id, "affiliated_with")
+    if work.source:
+        nodes.append(_node(work.source.id, kind="source", label=work.source.name, name=work.source.name,
+                           source_type=work.source.type))
+        link(work.id, work.source.id, "published_in")
+    for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
+        nodes.append(_node(topic.id, kind="topic", label=topic.name, name=topic.name))
+        link(work.id, topic.id, "has_topic",
+             primary=bool(work.primary_topic and work.primary_topic.id == topic.id))
+    return nodes, list(edges.values())
+
+
+def merge_node(known: dict[str, object] | None, node: Node) -> dict[str, object]:
+    """A node's attributes after one more sighting: the work's own node wins, others only fill gaps."""
+    if known is None:
+        return dict(node.attributes)
+    if node.complete:
+        return {**known, **node.attributes}
+    return {**node.attributes, **known}
 
 
 def build_graph(works: Iterable[Work]) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     for work in works:
-        _set(graph, work.id, overwrite=True, kind="work", label=work.title, title=work.title, year=work.year, doi=work.doi,
-             cited_by_count=work.cited_by_count, feed=work.feed is not None, hydrated=True,
-             upvotes=work.feed.upvotes if work.feed else None, arxiv_id=work.feed.arxiv_id if work.feed else None)
-        for reference in work.references:
-            _set(graph, reference, kind="work", feed=False, hydrated=False)
-            graph.add_edge(work.id, reference, key="cites", relation="cites")
-        for authorship in work.authorships:
-            author = authorship.author
-            _set(graph, author.id, kind="author", label=author.name, name=author.name, orcid=author.orcid)
-            graph.add_edge(author.id, work.id, key="authored", relation="authored", position=authorship.position)
-            for institution in authorship.institutions:
-                _set(graph, institution.id, kind="institution", label=institution.name, name=institution.name,
-                     ror=institution.ror, country=institution.country)
-                if not graph.has_edge(author.id, institution.id, key="affiliated_with"):
-                    graph.add_edge(author.id, institution.id, key="affiliated_with", relation="affiliated_with")
-        if work.source:
-            _set(graph, work.source.id, kind="source", label=work.source.name, name=work.source.name,
-                 source_type=work.source.type)
-            graph.add_edge(work.id, work.source.id, key="published_in", relation="published_in")
-        for topic in {t.id: t for t in work.topics + ([work.primary_topic] if work.primary_topic else [])}.values():
-            _set(graph, topic.id, kind="topic", label=topic.name, name=topic.name)
-            graph.add_edge(work.id, topic.id, key="has_topic", relation="has_topic",
-                           primary=bool(work.primary_topic and work.primary_topic.id == topic.id))
+        nodes, edges = work_elements(work)
+        for node in nodes:
+            known = graph.nodes[node.id] if node.id in graph else None
+            graph.add_node(node.id, **merge_node(known, node))
+        for edge in edges:
+            graph.add_edge(edge.source, edge.target, key=edge.relation, **edge.attributes)
     return graph
 
 

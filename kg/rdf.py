@@ -3,17 +3,19 @@
 Using SemOpenAlex's IRIs and terms means a query written against kg's export
 also runs on https://semopenalex.org/sparql. Facts only kg knows (which feed a
 work came from, upvotes, how it was matched) live in kg's own namespace.
-`work_triples` is a pure per-work function; everything else assembles its output.
+`work_lines` is a pure per-work function, so it runs unchanged wherever records
+are (one process or a distributed job); everything else assembles its output.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Iterable, Iterator
 
-from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, XSD, Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, ORG, SKOS
 
-from kg.model import Work, short
+from kg.model import Authorship, FeedFacts, Work, short
 
 SOA = Namespace("https://semopenalex.org/ontology/")
 CITO = Namespace("http://purl.org/spar/cito/")
@@ -21,137 +23,154 @@ FABIO = Namespace("http://purl.org/spar/fabio/")
 PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
 DATACITE = Namespace("http://purl.org/spar/datacite/")
 DBO = Namespace("https://dbpedia.org/ontology/")
-GN = Namespace("https://www.geonames.org/ontology#")
+DBP = Namespace("https://dbpedia.org/property/")
 KG = Namespace("https://w3id.org/kg-feeds/ns#")
 SEMOPENALEX = "https://semopenalex.org/"
 
 PREFIXES = {"soa": SOA, "cito": CITO, "fabio": FABIO, "prism": PRISM, "datacite": DATACITE, "dbo": DBO,
-            "gn": GN, "kg": KG, "dcterms": DCTERMS, "foaf": FOAF, "owl": OWL, "org": ORG, "skos": SKOS,
+            "dbp": DBP, "kg": KG, "dcterms": DCTERMS, "foaf": FOAF, "owl": OWL, "org": ORG, "skos": SKOS,
             "xsd": XSD}
 
-Triple = tuple[URIRef, URIRef, URIRef | Literal]
+Line = str
+
+
+def _iri(value: str) -> str:
+    return f"<{value}>"
+
+
+# Canonical N-Triples escaping (https://www.w3.org/TR/n-triples/#canonical-ntriples):
+# ECHAR for the seven characters that have one, UCHAR for every other control
+# character, so that no literal ever breaks a line.
+_ECHARS = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPES = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F]}, **_ECHARS})
+
+
+def _text(value: str) -> str:
+    return f'"{value.translate(_ESCAPES)}"'
+
+
+def _typed(value: object, datatype: URIRef) -> str:
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, float):
+        value = format(Decimal(repr(round(value, 4))).normalize(), "f")  # canonical xsd:decimal: 1, 0.95
+    return f'"{value}"^^<{datatype}>'
 
 
 def entity(kind: str, openalex_id: str) -> URIRef:
     return URIRef(f"{SEMOPENALEX}{kind}/{short(openalex_id)}")
 
 
-def _literal(value: object, datatype: URIRef | None = None) -> Literal:
-    return Literal(value, datatype=datatype)
+A, SAME_AS, TITLE, ABSTRACT, CREATOR = (_iri(t) for t in (RDF.type, OWL.sameAs, DCTERMS.title, DCTERMS.abstract,
+                                                           DCTERMS.creator))
+NAME, LABEL, MEMBER_OF, COUNTRY = (_iri(t) for t in (FOAF.name, SKOS.prefLabel, ORG.memberOf, DBP.countryCode))
 
 
-def work_triples(work: Work) -> Iterator[Triple]:
-    """Every triple one work contributes, including its authors, institutions, venue and topics."""
-    w = entity("work", work.id)
-    yield w, RDF.type, SOA.Work
-    yield w, OWL.sameAs, URIRef(work.id)
+def work_lines(work: Work) -> Iterator[Line]:
+    """Every N-Triples line one work contributes, with its authors, institutions, venue and topics.
+
+    Lines are formatted directly (no term objects) because this runs once per
+    triple of the whole export: it is the build's inner loop. Entities shared
+    by several works repeat; the export sorts and deduplicates.
+    """
+    w = _iri(entity("work", work.id))
+    yield f"{w} {A} <{SOA.Work}> .\n"
+    yield f"{w} {SAME_AS} <{work.id}> .\n"
     if work.title is not None:
-        yield w, DCTERMS.title, _literal(work.title)
+        yield f"{w} {TITLE} {_text(work.title)} .\n"
     if work.abstract:
-        yield w, DCTERMS.abstract, _literal(work.abstract)
+        yield f"{w} {ABSTRACT} {_text(work.abstract)} .\n"
     if work.year is not None:
-        yield w, FABIO.hasPublicationYear, _literal(work.year, XSD.integer)
+        yield f"{w} <{FABIO.hasPublicationYear}> {_typed(work.year, XSD.integer)} .\n"
     if work.date:
-        yield w, PRISM.publicationDate, _literal(work.date, XSD.date)
+        yield f"{w} <{PRISM.publicationDate}> {_typed(work.date, XSD.date)} .\n"
     if work.doi:
-        yield w, DATACITE.doi, _literal(work.doi)
+        yield f"{w} <{DATACITE.doi}> {_text(work.doi)} .\n"
     if work.cited_by_count is not None:
-        yield w, SOA.citedByCount, _literal(work.cited_by_count, XSD.integer)
+        yield f"{w} <{SOA.citedByCount}> {_typed(work.cited_by_count, XSD.integer)} .\n"
+    cites = f"{w} <{CITO.cites}> <{SEMOPENALEX}work/"
     for reference in work.references:
-        yield w, CITO.cites, entity("work", reference)
+        yield f"{cites}{short(reference)}> .\n"
     if work.source:
-        location = URIRef(f"{SEMOPENALEX}location/{short(work.id)}-primary")
-        s = entity("source", work.source.id)
-        yield w, SOA.hasPrimaryLocation, location
-        yield w, SOA.hasLocation, location
-        yield location, RDF.type, SOA.Location
-        yield location, SOA.hasSource, s
-        yield s, RDF.type, SOA.Source
+        location = f"<{SEMOPENALEX}location/{short(work.id)}-primary>"
+        s = _iri(entity("source", work.source.id))
+        yield f"{w} <{SOA.hasPrimaryLocation}> {location} .\n"
+        yield f"{w} <{SOA.hasLocation}> {location} .\n"
+        yield f"{location} {A} <{SOA.Location}> .\n"
+        yield f"{location} <{SOA.hasSource}> {s} .\n"
+        yield f"{s} {A} <{SOA.Source}> .\n"
         if work.source.name:
-            yield s, FOAF.name, _literal(work.source.name)
+            yield f"{s} {NAME} {_text(work.source.name)} .\n"
     for authorship in work.authorships:
-        a = entity("author", authorship.author.id)
-        node = URIRef(f"{SEMOPENALEX}authorship/{short(work.id)}{short(authorship.author.id)}")
-        yield w, SOA.hasAuthorship, node
-        yield w, DCTERMS.creator, a
-        yield node, RDF.type, SOA.Authorship
-        yield node, SOA.hasAuthor, a
-        yield node, SOA.position, _literal(authorship.position, XSD.integer)
-        if authorship.is_corresponding is not None:
-            yield node, SOA.isCorresponding, _literal(authorship.is_corresponding, XSD.boolean)
-        if authorship.raw_affiliation:
-            yield node, SOA.rawAffiliation, _literal(authorship.raw_affiliation)
-        yield a, RDF.type, SOA.Author
-        if authorship.author.name:
-            yield a, FOAF.name, _literal(authorship.author.name)
-        if authorship.author.orcid:
-            yield a, DBO.orcidId, _literal(authorship.author.orcid)
-        for institution in authorship.institutions:
-            i = entity("institution", institution.id)
-            yield node, SOA.hasOrganization, i
-            yield a, ORG.memberOf, i
-            yield i, RDF.type, SOA.Institution
-            if institution.name:
-                yield i, FOAF.name, _literal(institution.name)
-            if institution.ror:
-                yield i, SOA.ror, _literal(institution.ror.rstrip("/").rsplit("/", 1)[-1])
-            if institution.country:
-                yield i, GN.countryCode, _literal(institution.country)
+        yield from _authorship_lines(w, work, authorship)
     for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
-        t = entity("topic", topic.id)
-        yield w, SOA.hasTopic, t
-        yield t, RDF.type, SOA.Topic
+        t = _iri(entity("topic", topic.id))
+        yield f"{w} <{SOA.hasTopic}> {t} .\n"
+        yield f"{t} {A} <{SOA.Topic}> .\n"
         if topic.name:
-            yield t, SKOS.prefLabel, _literal(topic.name)
+            yield f"{t} {LABEL} {_text(topic.name)} .\n"
     if work.primary_topic:
-        yield w, SOA.hasPrimaryTopic, entity("topic", work.primary_topic.id)
+        yield f"{w} <{SOA.hasPrimaryTopic}> {_iri(entity('topic', work.primary_topic.id))} .\n"
     if work.feed:
-        yield from _feed_triples(w, work)
+        yield from _feed_lines(w, work.feed)
 
 
-def _feed_triples(w: URIRef, work: Work) -> Iterator[Triple]:
-    facts = work.feed
-    yield w, RDF.type, KG.FeedWork
+def _authorship_lines(w: str, work: Work, authorship: Authorship) -> Iterator[Line]:
+    a = _iri(entity("author", authorship.author.id))
+    node = f"<{SEMOPENALEX}authorship/{short(work.id)}{short(authorship.author.id)}>"
+    yield f"{w} <{SOA.hasAuthorship}> {node} .\n"
+    yield f"{w} {CREATOR} {a} .\n"
+    yield f"{node} {A} <{SOA.Authorship}> .\n"
+    yield f"{node} <{SOA.hasAuthor}> {a} .\n"
+    yield f"{node} <{SOA.position}> {_typed(authorship.position, XSD.integer)} .\n"
+    if authorship.is_corresponding is not None:
+        yield f"{node} <{SOA.isCorresponding}> {_typed(authorship.is_corresponding, XSD.boolean)} .\n"
+    if authorship.raw_affiliation:
+        yield f"{node} <{SOA.rawAffiliation}> {_text(authorship.raw_affiliation)} .\n"
+    yield f"{a} {A} <{SOA.Author}> .\n"
+    if authorship.author.name:
+        yield f"{a} {NAME} {_text(authorship.author.name)} .\n"
+    if authorship.author.orcid:
+        yield f"{a} <{DBO.orcidId}> {_text(authorship.author.orcid)} .\n"
+    for institution in authorship.institutions:
+        i = _iri(entity("institution", institution.id))
+        yield f"{node} <{SOA.hasOrganization}> {i} .\n"
+        yield f"{a} {MEMBER_OF} {i} .\n"
+        yield f"{i} {A} <{SOA.Institution}> .\n"
+        if institution.name:
+            yield f"{i} {NAME} {_text(institution.name)} .\n"
+        if institution.ror:
+            yield f"{i} <{SOA.ror}> {_text(institution.ror.rstrip('/').rsplit('/', 1)[-1])} .\n"
+        if institution.country:
+            yield f"{i} {COUNTRY} {_text(institution.country)} .\n"
+
+
+def _feed_lines(w: str, facts: FeedFacts) -> Iterator[Line]:
+    yield f"{w} {A} <{KG.FeedWork}> .\n"
     for name in facts.feeds:
-        yield w, KG.feed, _literal(name)
+        yield f"{w} <{KG.feed}> {_text(name)} .\n"
     if facts.feed_date:
-        yield w, KG.feedDate, _literal(facts.feed_date, XSD.date)
+        yield f"{w} <{KG.feedDate}> {_typed(facts.feed_date, XSD.date)} .\n"
     if facts.upvotes is not None:
-        yield w, KG.upvotes, _literal(facts.upvotes, XSD.integer)
+        yield f"{w} <{KG.upvotes}> {_typed(facts.upvotes, XSD.integer)} .\n"
     if facts.organization:
-        yield w, KG.organization, _literal(facts.organization)
+        yield f"{w} <{KG.organization}> {_text(facts.organization)} .\n"
     if facts.arxiv_id:
-        yield w, KG.arxivId, _literal(facts.arxiv_id)
+        yield f"{w} <{KG.arxivId}> {_text(facts.arxiv_id)} .\n"
     if facts.matched_by:
-        yield w, KG.matchedBy, _literal(facts.matched_by)
+        yield f"{w} <{KG.matchedBy}> {_text(facts.matched_by)} .\n"
     if facts.match_score is not None:
-        yield w, KG.matchScore, _literal(facts.match_score, XSD.decimal)
+        yield f"{w} <{KG.matchScore}> {_typed(facts.match_score, XSD.decimal)} .\n"
 
 
-_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+def ntriples_lines(lines: Iterable[Line]) -> list[Line]:
+    """Unique lines in sorted order: the canonical, diffable form of a small export (large ones sort on disk)."""
+    return sorted(set(lines))
 
 
-def _nt_term(term: URIRef | Literal) -> str:
-    """One term in N-Triples syntax, every control character escaped (rdflib's n3() may emit raw newlines)."""
-    if not isinstance(term, Literal):
-        return f"<{term}>"
-    text = "".join(_ECHAR.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or c in "\u2028\u2029" else c)
-                   for c in str(term))
-    if term.language:
-        return f'"{text}"@{term.language}'
-    if term.datatype and term.datatype != XSD.string:
-        return f'"{text}"^^<{term.datatype}>'
-    return f'"{text}"'
-
-
-def ntriples_lines(triples: Iterable[Triple]) -> list[str]:
-    """Unique N-Triples lines in sorted order: the canonical, diffable form of the export."""
-    return sorted({f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} .\n" for s, p, o in triples})
-
-
-def graph_from_lines(lines: list[str]) -> Graph:
-    """An rdflib graph holding the triples in sorted order (so its serialisations are stable)."""
-    graph = Graph()
+def rdflib_graph(lines: Iterable[Line]) -> Graph:
+    """An rdflib graph of the lines, kept in Oxigraph (via oxrdflib) so SPARQL over it is fast."""
+    graph = Graph(store="Oxigraph")
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     graph.parse(data="".join(lines), format="nt")

@@ -8,7 +8,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 from pyshacl import validate
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, XSD, Graph, Literal, URIRef
 
 from conftest import PAGES, REAL, WORLD
 from kg.enrich import Enricher
@@ -16,7 +16,7 @@ from kg.export import build, load
 from kg.feeds import read_inputs
 from kg.model import from_record
 from kg.openalex import Snapshot, full_id
-from kg.rdf import CITO, SOA, ntriples_lines, work_triples
+from kg.rdf import CITO, SOA, ntriples_lines, work_lines
 from kg.store import Store
 
 SHAPES = Path(__file__).parent.parent / "kg" / "shapes" / "kg-shapes.ttl"
@@ -102,7 +102,7 @@ def test_python_api_returns_graph_objects(world_store):
 def test_awkward_literals_round_trip(tmp_path):
     title = 'Quotes "x", back\\slash, new\nline, <b>markup</b> & émoji 🧪 \u2028'
     record = {"id": "https://openalex.org/W1", "title": title, "abstract_inverted_index": {"a\tb": [0]}}
-    lines = ntriples_lines(work_triples(from_record(record)))
+    lines = ntriples_lines(work_lines(from_record(record)))
     graph = Graph().parse(data="".join(lines), format="nt")
     assert Literal(title) in set(graph.objects())
     turtle = graph.serialize(format="turtle")
@@ -116,13 +116,49 @@ def test_awkward_literals_round_trip(tmp_path):
      "authorships": [{"author": {"id": f"https://openalex.org/A{i}", "display_name": f"A {i}"}} for i in range(100)]},
 ])
 def test_sparse_records_build(record):
-    work = from_record(record)
-    triples = list(work_triples(work))
-    assert (URIRef("https://semopenalex.org/work/" + record["id"].rsplit("/", 1)[1]), RDF.type, SOA.Work) in triples
+    graph = Graph().parse(data="".join(work_lines(from_record(record))), format="nt")
+    assert (URIRef("https://semopenalex.org/work/" + record["id"].rsplit("/", 1)[1]), RDF.type, SOA.Work) in graph
 
 
 def test_every_real_record_builds():
     with gzip.open(REAL / "works.jsonl.gz", "rt") as handle:
         records = [json.loads(line) for line in handle]
-    lines = ntriples_lines(t for r in records for t in work_triples(from_record(r)))
+    lines = ntriples_lines(line for r in records for line in work_lines(from_record(r)))
     assert len(Graph().parse(data="".join(lines), format="nt")) == len(lines)
+
+
+def test_files_hold_the_same_graph_as_the_python_api(world_store, world_export):
+    out, manifest = world_export
+    kg = load(world_store)
+    plain = {(s, p, Literal(str(o)) if isinstance(o, Literal) and o.datatype == XSD.string else o) for s, p, o in kg.rdf}
+    assert set(Graph().parse(out / "kg.nt", format="nt")) == plain  # Oxigraph types plain literals as xsd:string
+    graphml = nx.read_graphml(out / "kg.graphml")
+    assert set(graphml.nodes) == set(kg.graph.nodes)
+    work = next(n for n, d in kg.graph.nodes(data=True) if d.get("feed"))
+    assert graphml.nodes[work] == kg.graph.nodes[work]
+    for name, frame in kg.tables.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(out / "tables" / f"{name}.parquet"), frame, check_dtype=False)
+
+
+def test_external_sort_merges_runs_into_unique_sorted_lines(tmp_path):
+    from kg.formats import SortedLines
+    lines = [f"<s{n % 37}> <p> \"{n % 53}\" .\n" for n in range(500)]
+    sorter = SortedLines(tmp_path, run_size=40)
+    for start in range(0, len(lines), 25):
+        sorter.add(lines[start:start + 25])
+    assert len(sorter.runs) > 3
+    assert list(sorter) == sorted(set(lines))
+
+
+def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_export, tmp_path, monkeypatch):
+    import kg.export
+    out = tmp_path / "export"
+    first = build(world_store, out)
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(kg.export, "write_jsonld", broken)
+    with pytest.raises(KeyboardInterrupt):
+        build(world_store, out)
+    assert json.loads((out / "manifest.json").read_text()) == first
+    assert not list(out.glob(".kg-build-*")) and not list(out.rglob("*.tmp"))

@@ -1,0 +1,324 @@
+"""Streaming writers for the export formats.
+
+A build may hold a hundred thousand works and millions of citations, so
+nothing here keeps the whole graph in memory: N-Triples lines are sorted on
+disk, Turtle and JSON-LD are written while reading the sorted N-Triples back,
+graph edges and work rows go to files as they arrive. Only the entities that
+many works share (authors, institutions, venues, topics, cited works) are kept
+in memory, once each.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Iterable, Iterator
+from xml.sax.saxutils import escape, quoteattr
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pyoxigraph as ox
+
+from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, Edge, Node, merge_node
+from kg.tables import ENTITY_TABLES, SCHEMAS
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def replace_atomically(path: Path) -> Path:
+    """The temporary sibling a writer fills before it is renamed over `path` (no half-written exports)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(path.name + ".tmp")
+
+
+class SortedLines:
+    """Unique lines in sorted order, sorted on disk in runs of `run_size` lines (an external merge sort)."""
+
+    def __init__(self, scratch: Path, run_size: int = 1_000_000):
+        self.scratch = scratch
+        self.run_size = run_size
+        self.buffer: set[str] = set()
+        self.runs: list[Path] = []
+
+    def add(self, lines: Iterable[str]) -> None:
+        self.buffer.update(lines)
+        if len(self.buffer) >= self.run_size:
+            self._spill()
+
+    def _spill(self) -> None:
+        run = self.scratch / f"run-{len(self.runs):05d}.nt"
+        with open(run, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(sorted(self.buffer))
+        self.runs.append(run)
+        self.buffer.clear()
+
+    def __iter__(self) -> Iterator[str]:
+        if not self.runs:
+            yield from sorted(self.buffer)
+            return
+        if self.buffer:
+            self._spill()
+        with ExitStack() as stack:
+            files = [stack.enter_context(open(run, encoding="utf-8", newline="")) for run in self.runs]
+            previous = None
+            for line in heapq.merge(*files):
+                if line != previous:
+                    yield line
+                    previous = line
+
+
+def write_lines(lines: Iterable[str], path: Path) -> int:
+    temporary = replace_atomically(path)
+    count = 0
+    with open(temporary, "w", encoding="utf-8", newline="") as handle:
+        for line in lines:
+            handle.write(line)
+            count += 1
+    temporary.replace(path)
+    return count
+
+
+def write_turtle(ntriples: Path, path: Path, prefixes: dict[str, str]) -> None:
+    """Turtle from sorted N-Triples, streamed through Oxigraph's serializer (subjects stay grouped)."""
+    temporary = replace_atomically(path)
+    ox.serialize(ox.parse(path=ntriples, format=ox.RdfFormat.N_TRIPLES), temporary,
+                 format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    temporary.replace(path)
+
+
+class _Compactor:
+    """Prefixed names for IRIs in vocabulary namespaces (JSON-LD compact IRIs)."""
+
+    def __init__(self, prefixes: dict[str, str]):
+        self.prefixes = sorted(prefixes.items(), key=lambda item: -len(item[1]))
+
+    def __call__(self, iri: str) -> str:
+        for prefix, namespace in self.prefixes:
+            if iri.startswith(namespace) and len(iri) > len(namespace) and "/" not in iri[len(namespace):]:
+                return f"{prefix}:{iri[len(namespace):]}"
+        return iri
+
+
+def _jsonld_value(term, compact: _Compactor) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"@id": term.value}
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    if term.datatype.value == XSD_STRING:
+        return {"@value": term.value}
+    return {"@value": term.value, "@type": compact(term.datatype.value)}
+
+
+def write_jsonld(ntriples: Path, path: Path, prefixes: dict[str, str]) -> None:
+    """JSON-LD with a context of kg's prefixes: one node object per subject, streamed from sorted N-Triples."""
+    compact = _Compactor(prefixes)
+    temporary = replace_atomically(path)
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write('{\n"@context": ' + json.dumps(dict(sorted(prefixes.items())), sort_keys=True)
+                     + ',\n"@graph": [')
+        subject, node, first = None, {}, True
+
+        def flush() -> None:
+            nonlocal first
+            if subject is not None:
+                handle.write(("\n" if first else ",\n") + json.dumps(node, ensure_ascii=False, sort_keys=True))
+                first = False
+
+        for triple in ox.parse(path=ntriples, format=ox.RdfFormat.N_TRIPLES):
+            if triple.subject.value != subject:
+                flush()
+                subject, node = triple.subject.value, {"@id": triple.subject.value}
+            predicate = triple.predicate.value
+            if predicate == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type":
+                node.setdefault("@type", []).append(compact(triple.object.value))
+            else:
+                node.setdefault(compact(predicate), []).append(_jsonld_value(triple.object, compact))
+        flush()
+        handle.write("\n]}\n")
+    temporary.replace(path)
+
+
+_GRAPHML_TYPES = {str: "string", int: "long", bool: "boolean"}
+
+
+def _scalar(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+class GraphFiles:
+    """GraphML and GEXF of the graph, fed one work's nodes and edges at a time.
+
+    A work's own node is written as it comes; nodes seen only from other works
+    (authors, venues, cited works) are merged in memory and written at the end,
+    sorted. Edges that do not touch the work (author affiliations) can repeat
+    across works and are deduplicated.
+    """
+
+    def __init__(self, scratch: Path):
+        self.work_nodes = open(scratch / "nodes.jsonl", "w+", encoding="utf-8")
+        self.edges = open(scratch / "edges.jsonl", "w+", encoding="utf-8")
+        self.complete: set[str] = set()
+        self.partial: dict[str, dict] = {}
+        self.shared_attributes: dict[tuple, dict] = {}
+        self.cross_work_edges: set[tuple[str, str, str]] = set()
+        self.node_counts: dict[str, int] = {}
+        self.edge_counts: dict[str, int] = {}
+
+    def add(self, nodes: list[Node], edges: list[Edge]) -> None:
+        work_id = nodes[0].id
+        for node in nodes:
+            if node.complete:
+                self.complete.add(node.id)
+                self.work_nodes.write(json.dumps([node.id, node.attributes]) + "\n")
+            else:
+                merged = merge_node(self.partial.get(node.id), node)
+                key = tuple(sorted(merged.items()))
+                self.partial[node.id] = self.shared_attributes.setdefault(key, merged)
+        for edge in edges:
+            if work_id not in (edge.source, edge.target):
+                key = (edge.source, edge.target, edge.relation)
+                if key in self.cross_work_edges:
+                    continue
+                self.cross_work_edges.add(key)
+            self.edges.write(json.dumps([edge.source, edge.target, edge.relation, edge.attributes]) + "\n")
+            self.edge_counts[edge.relation] = self.edge_counts.get(edge.relation, 0) + 1
+
+    def _nodes(self) -> Iterator[tuple[str, dict]]:
+        self.work_nodes.seek(0)
+        for line in self.work_nodes:
+            node_id, attributes = json.loads(line)
+            yield node_id, {**self.partial.get(node_id, {}), **attributes}
+        for node_id in sorted(self.partial.keys() - self.complete):
+            yield node_id, self.partial[node_id]
+
+    def _edges(self) -> Iterator[tuple[str, str, str, dict]]:
+        self.edges.seek(0)
+        for line in self.edges:
+            yield tuple(json.loads(line))
+
+    def counts(self) -> dict[str, int]:
+        if not self.node_counts:
+            for _, attributes in self._nodes():
+                self.node_counts[attributes["kind"]] = self.node_counts.get(attributes["kind"], 0) + 1
+        return {**{f"nodes_{k}": v for k, v in sorted(self.node_counts.items())},
+                **{f"edges_{k}": v for k, v in sorted(self.edge_counts.items())}}
+
+    def write_graphml(self, path: Path) -> None:
+        node_keys = {name: f"n{i}" for i, name in enumerate(NODE_ATTRIBUTES)}
+        edge_keys = {name: f"e{i}" for i, name in enumerate(EDGE_ATTRIBUTES)}
+        temporary = replace_atomically(path)
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write("<?xml version='1.0' encoding='utf-8'?>\n"
+                      '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n')
+            for kind, attributes, keys in (("node", NODE_ATTRIBUTES, node_keys), ("edge", EDGE_ATTRIBUTES, edge_keys)):
+                for name, python_type in attributes.items():
+                    out.write(f'  <key id="{keys[name]}" for="{kind}" attr.name="{name}" '
+                              f'attr.type="{_GRAPHML_TYPES[python_type]}" />\n')
+            out.write('  <graph edgedefault="directed">\n')
+            for node_id, attributes in self._nodes():
+                out.write(f"    <node id={quoteattr(node_id)}>"
+                          + "".join(f'<data key="{node_keys[k]}">{escape(_scalar(v))}</data>'
+                                    for k, v in attributes.items()) + "</node>\n")
+            for source, target, relation, attributes in self._edges():
+                out.write(f"    <edge source={quoteattr(source)} target={quoteattr(target)} id={quoteattr(relation)}>"
+                          + "".join(f'<data key="{edge_keys[k]}">{escape(_scalar(v))}</data>'
+                                    for k, v in attributes.items()) + "</edge>\n")
+            out.write("  </graph>\n</graphml>\n")
+        temporary.replace(path)
+
+    def write_gexf(self, path: Path) -> None:
+        temporary = replace_atomically(path)
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write("<?xml version='1.0' encoding='utf-8'?>\n"
+                      '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
+                      '  <graph defaultedgetype="directed" mode="static">\n')
+            for kind, attributes in (("node", NODE_ATTRIBUTES), ("edge", EDGE_ATTRIBUTES)):
+                out.write(f'    <attributes class="{kind}" mode="static">\n')
+                for name, python_type in attributes.items():
+                    out.write(f'      <attribute id="{name}" title="{name}" type="{_GRAPHML_TYPES[python_type]}" />\n')
+                out.write("    </attributes>\n")
+            out.write("    <nodes>\n")
+            for node_id, attributes in self._nodes():
+                out.write(f"      <node id={quoteattr(node_id)} label={quoteattr(str(attributes.get('label', node_id)))}>"
+                          "<attvalues>" + "".join(f'<attvalue for="{k}" value={quoteattr(_scalar(v))} />'
+                                                  for k, v in attributes.items()) + "</attvalues></node>\n")
+            out.write("    </nodes>\n    <edges>\n")
+            for number, (source, target, _, attributes) in enumerate(self._edges()):
+                out.write(f'      <edge id="{number}" source={quoteattr(source)} target={quoteattr(target)}>'
+                          "<attvalues>" + "".join(f'<attvalue for="{k}" value={quoteattr(_scalar(v))} />'
+                                                  for k, v in attributes.items()) + "</attvalues></edge>\n")
+            out.write("    </edges>\n  </graph>\n</gexf>\n")
+        temporary.replace(path)
+
+    def close(self) -> None:
+        self.work_nodes.close()
+        self.edges.close()
+
+
+class TableFiles:
+    """CSV and Parquet per table, written in batches of `batch_size` rows with fixed schemas.
+
+    Work-keyed tables arrive sorted (works in id order) and are streamed;
+    entity tables keep each id's first row and are written sorted at the end.
+    """
+
+    def __init__(self, folder: Path, batch_size: int = 50_000):
+        self.folder = folder
+        self.batch_size = batch_size
+        self.batches: dict[str, list[dict]] = {name: [] for name in SCHEMAS if name not in ENTITY_TABLES}
+        self.entities: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_TABLES}
+        self.rows: dict[str, int] = {name: 0 for name in SCHEMAS}
+        self.stack = ExitStack()
+        self.writers: dict[str, tuple] = {}
+
+    def _writer(self, name: str) -> tuple:
+        if name not in self.writers:
+            csv_path = replace_atomically(self.folder / f"{name}.csv")
+            parquet_path = replace_atomically(self.folder / f"{name}.parquet")
+            self.writers[name] = (
+                self.stack.enter_context(pa_csv.CSVWriter(str(csv_path), SCHEMAS[name],
+                                                          write_options=pa_csv.WriteOptions(quoting_style="needed"))),
+                self.stack.enter_context(pq.ParquetWriter(str(parquet_path), SCHEMAS[name])))
+        return self.writers[name]
+
+    def _write(self, name: str, rows: list[dict]) -> None:
+        table = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+        for writer in self._writer(name):
+            writer.write_table(table)
+        self.rows[name] += len(rows)
+
+    def add(self, rows: Iterable[tuple[str, dict]]) -> None:
+        for name, row in rows:
+            if name in self.entities:
+                self.entities[name].setdefault(row["id"], row)
+                continue
+            batch = self.batches[name]
+            batch.append(row)
+            if len(batch) >= self.batch_size:
+                self._write(name, batch)
+                batch.clear()
+
+    def close(self) -> list[Path]:
+        """Finish every table (empty ones included) and return the files written."""
+        for name, batch in self.batches.items():
+            self._write(name, batch)
+        for name, entities in self.entities.items():
+            self._write(name, [entities[key] for key in sorted(entities)])
+        self.stack.close()
+        written = []
+        for name in SCHEMAS:
+            for suffix in (".csv", ".parquet"):
+                path = self.folder / f"{name}{suffix}"
+                replace_atomically(path).replace(path)
+                written.append(path)
+        return written
+
+
+def scratch_folder(near: Path) -> tempfile.TemporaryDirectory:
+    """Scratch space next to the output (same disk, usually the roomiest place the user chose)."""
+    near.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".kg-build-", dir=near)
