@@ -21,6 +21,7 @@ from rich.table import Table
 from kg import __version__
 from kg.feeds import HF_API_URL, FeedError, FeedResult, hf_daily_url, read_inputs
 from kg.openalex import DEFAULT_URL, BudgetExhausted, OpenAlexAPI, OpenAlexError, Snapshot
+from kg.query import QueryError
 
 EXIT_USER_ERROR = 2
 EXIT_BUDGET = 3
@@ -65,7 +66,7 @@ def main() -> None:
     except BudgetExhausted as error:
         stderr().print(f"kg: stopped: {error}")
         sys.exit(EXIT_BUDGET)
-    except (FeedError, OpenAlexError, KgError) as error:
+    except (FeedError, OpenAlexError, KgError, QueryError) as error:
         stderr().print(f"kg: error: {error}", markup=False)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -282,3 +283,93 @@ def run(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, b
     path = store_path(out, store)
     do_enrich(result.papers, path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out)
     build_and_report(path, out)
+
+
+# -- kg query / load / publish ----------------------------------------------------------
+
+def _display(value: dict | None) -> str:
+    """A result value for people: entity IRIs as their OpenAlex ids, literals as text."""
+    from kg.rdf import SEMOPENALEX
+
+    if value is None:
+        return ""
+    if value["type"] == "uri" and value["value"].startswith(SEMOPENALEX):
+        return value["value"].rsplit("/", 1)[-1]
+    return value["value"]
+
+
+@cli.command()
+@click.argument("name_or_file", required=False)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter (repeatable).")
+@click.option("--format", "form", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
+              show_default=True, help="table for reading; csv, tsv (SPARQL TSV) or json (SPARQL JSON) for piping.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many rows.")
+@click.option("--data", type=click.Path(path_type=Path), default=Path("exports"), show_default=True,
+              help="Export folder the embedded engine loads (kg.nt).")
+@click.option("--db", type=click.Path(path_type=Path), default=None, help="Query a store made by `kg load --db`.")
+@click.option("--endpoint", default=None, metavar="URL", help="Send the query to a SPARQL 1.1 endpoint instead.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60, show_default=True,
+              help="Seconds to wait for an endpoint.")
+@click.option("--list", "list_queries", is_flag=True, help="List the query library.")
+def query(name_or_file, params, form, limit, data, db, endpoint, timeout, list_queries) -> None:
+    """Run a library query by name (see --list) or any .rq file, over the export or an endpoint."""
+    from kg import query as sparql
+
+    if list_queries or not name_or_file:
+        table = Table("name", "question", "parameters", "semopenalex.org")
+        for name, entry in sparql.library().items():
+            table.add_row(name, entry.title, " ".join(f"{p.name}={p.kind}" for p in entry.parameters),
+                          entry.semopenalex.split(" ", 1)[0])
+        Console().print(table)
+        return
+    entry = sparql.find_query(name_or_file)
+    values = {}
+    for param in params:
+        name, sep, value = param.partition("=")
+        if not sep or not name:
+            raise KgError(f"--param {param}: write it as NAME=VALUE")
+        values[name.strip()] = value
+    sparql.check_syntax(entry.text, name_or_file)
+    text = sparql.bind(entry, values)
+    engine = sparql.Endpoint(endpoint, timeout) if endpoint else sparql.Embedded(data=data, db=db)
+    results = engine.run(text)
+    total = len(results.rows)
+    if limit is not None:
+        results.rows = results.rows[:limit]
+    if form != "table" or results.variables == []:
+        click.echo(sparql.serialise(results, form), nl=False)
+        return
+    table = Table(*results.variables)
+    for row in results.rows:
+        table.add_row(*(_display(row.get(v)) for v in results.variables))
+    Console().print(table)
+    shown = f"{len(results.rows)} of {total} rows" if len(results.rows) < total else f"{total} rows"
+    stderr().print(f"{entry.title or entry.name}: {shown}", markup=False)
+
+
+@cli.command()
+@click.option("--db", type=click.Path(path_type=Path), required=True, help="Where to keep the Oxigraph store.")
+@click.option("--data", type=click.Path(path_type=Path), default=Path("exports"), show_default=True,
+              help="Export folder to load (kg.nt).")
+def load(db, data) -> None:
+    """Load the export into a persistent on-disk store, so `kg query --db` needs no reloading."""
+    from kg.query import load_database
+
+    size = load_database(data, db)
+    stderr().print(f"{size} triples from {data}/kg.nt in {db}; query it with `kg query NAME --db {db}`", markup=False)
+
+
+@cli.command()
+@click.option("--endpoint", required=True, metavar="URL",
+              help="Graph Store Protocol endpoint, e.g. http://localhost:7878/store for `oxigraph serve`.")
+@click.option("--graph", default=None, metavar="IRI", help="Named graph to write (default: the default graph).")
+@click.option("--append", is_flag=True, help="Add to the graph instead of replacing it.")
+@click.option("--data", type=click.Path(path_type=Path), default=Path("exports"), show_default=True,
+              help="Export folder to upload (kg.nt).")
+def publish(endpoint, graph, append, data) -> None:
+    """Upload the export to a SPARQL server with the SPARQL 1.1 Graph Store HTTP Protocol."""
+    from kg.query import publish as upload
+
+    upload(data, endpoint, graph, replace=not append)
+    stderr().print(f"{'added' if append else 'replaced'} {graph or 'the default graph'} at {endpoint} "
+                   f"with {data}/kg.nt", markup=False)

@@ -45,7 +45,8 @@ _ECHARS = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f"
 _ESCAPES = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F]}, **_ECHARS})
 
 
-def _text(value: str) -> str:
+def literal_term(value: str) -> str:
+    """A string literal in N-Triples (and SPARQL) syntax."""
     return f'"{value.translate(_ESCAPES)}"'
 
 
@@ -77,15 +78,15 @@ def work_lines(work: Work) -> Iterator[Line]:
     yield f"{w} {A} <{SOA.Work}> .\n"
     yield f"{w} {SAME_AS} <{work.id}> .\n"
     if work.title is not None:
-        yield f"{w} {TITLE} {_text(work.title)} .\n"
+        yield f"{w} {TITLE} {literal_term(work.title)} .\n"
     if work.abstract:
-        yield f"{w} {ABSTRACT} {_text(work.abstract)} .\n"
+        yield f"{w} {ABSTRACT} {literal_term(work.abstract)} .\n"
     if work.year is not None:
         yield f"{w} <{FABIO.hasPublicationYear}> {_typed(work.year, XSD.integer)} .\n"
     if work.date:
         yield f"{w} <{PRISM.publicationDate}> {_typed(work.date, XSD.date)} .\n"
     if work.doi:
-        yield f"{w} <{DATACITE.doi}> {_text(work.doi)} .\n"
+        yield f"{w} <{DATACITE.doi}> {literal_term(work.doi)} .\n"
     if work.cited_by_count is not None:
         yield f"{w} <{SOA.citedByCount}> {_typed(work.cited_by_count, XSD.integer)} .\n"
     cites = f"{w} <{CITO.cites}> <{SEMOPENALEX}work/"
@@ -100,7 +101,7 @@ def work_lines(work: Work) -> Iterator[Line]:
         yield f"{location} <{SOA.hasSource}> {s} .\n"
         yield f"{s} {A} <{SOA.Source}> .\n"
         if work.source.name:
-            yield f"{s} {NAME} {_text(work.source.name)} .\n"
+            yield f"{s} {NAME} {literal_term(work.source.name)} .\n"
     for authorship in work.authorships:
         yield from _authorship_lines(w, work, authorship)
     for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
@@ -108,7 +109,7 @@ def work_lines(work: Work) -> Iterator[Line]:
         yield f"{w} <{SOA.hasTopic}> {t} .\n"
         yield f"{t} {A} <{SOA.Topic}> .\n"
         if topic.name:
-            yield f"{t} {LABEL} {_text(topic.name)} .\n"
+            yield f"{t} {LABEL} {literal_term(topic.name)} .\n"
     if work.primary_topic:
         yield f"{w} <{SOA.hasPrimaryTopic}> {_iri(entity('topic', work.primary_topic.id))} .\n"
     if work.feed:
@@ -126,39 +127,39 @@ def _authorship_lines(w: str, work: Work, authorship: Authorship) -> Iterator[Li
     if authorship.is_corresponding is not None:
         yield f"{node} <{SOA.isCorresponding}> {_typed(authorship.is_corresponding, XSD.boolean)} .\n"
     if authorship.raw_affiliation:
-        yield f"{node} <{SOA.rawAffiliation}> {_text(authorship.raw_affiliation)} .\n"
+        yield f"{node} <{SOA.rawAffiliation}> {literal_term(authorship.raw_affiliation)} .\n"
     yield f"{a} {A} <{SOA.Author}> .\n"
     if authorship.author.name:
-        yield f"{a} {NAME} {_text(authorship.author.name)} .\n"
+        yield f"{a} {NAME} {literal_term(authorship.author.name)} .\n"
     if authorship.author.orcid:
-        yield f"{a} <{DBO.orcidId}> {_text(authorship.author.orcid)} .\n"
+        yield f"{a} <{DBO.orcidId}> {literal_term(authorship.author.orcid)} .\n"
     for institution in authorship.institutions:
         i = _iri(entity("institution", institution.id))
         yield f"{node} <{SOA.hasOrganization}> {i} .\n"
         yield f"{a} {MEMBER_OF} {i} .\n"
         yield f"{i} {A} <{SOA.Institution}> .\n"
         if institution.name:
-            yield f"{i} {NAME} {_text(institution.name)} .\n"
+            yield f"{i} {NAME} {literal_term(institution.name)} .\n"
         if institution.ror:
-            yield f"{i} <{SOA.ror}> {_text(institution.ror.rstrip('/').rsplit('/', 1)[-1])} .\n"
+            yield f"{i} <{SOA.ror}> {literal_term(institution.ror.rstrip('/').rsplit('/', 1)[-1])} .\n"
         if institution.country:
-            yield f"{i} {COUNTRY} {_text(institution.country)} .\n"
+            yield f"{i} {COUNTRY} {literal_term(institution.country)} .\n"
 
 
 def _feed_lines(w: str, facts: FeedFacts) -> Iterator[Line]:
     yield f"{w} {A} <{KG.FeedWork}> .\n"
     for name in facts.feeds:
-        yield f"{w} <{KG.feed}> {_text(name)} .\n"
+        yield f"{w} <{KG.feed}> {literal_term(name)} .\n"
     if facts.feed_date:
         yield f"{w} <{KG.feedDate}> {_typed(facts.feed_date, XSD.date)} .\n"
     if facts.upvotes is not None:
         yield f"{w} <{KG.upvotes}> {_typed(facts.upvotes, XSD.integer)} .\n"
     if facts.organization:
-        yield f"{w} <{KG.organization}> {_text(facts.organization)} .\n"
+        yield f"{w} <{KG.organization}> {literal_term(facts.organization)} .\n"
     if facts.arxiv_id:
-        yield f"{w} <{KG.arxivId}> {_text(facts.arxiv_id)} .\n"
+        yield f"{w} <{KG.arxivId}> {literal_term(facts.arxiv_id)} .\n"
     if facts.matched_by:
-        yield f"{w} <{KG.matchedBy}> {_text(facts.matched_by)} .\n"
+        yield f"{w} <{KG.matchedBy}> {literal_term(facts.matched_by)} .\n"
     if facts.match_score is not None:
         yield f"{w} <{KG.matchScore}> {_typed(facts.match_score, XSD.decimal)} .\n"
 
