@@ -21,7 +21,7 @@ demo: setup
 	$(BIN)/kg run data/demo/demo-feed.txt --snapshot data/demo --out exports
 
 test: $(STAMP)
-	bash scripts/system-packages.sh
+	bash scripts/system-packages.sh --test
 	$(BIN)/python -m pytest -q
 
 bench: setup

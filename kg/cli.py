@@ -22,6 +22,8 @@ from kg import __version__
 from kg.feeds import HF_API_URL, FeedError, FeedResult, hf_daily_url, read_inputs
 from kg.openalex import DEFAULT_URL, BudgetExhausted, OpenAlexAPI, OpenAlexError, Snapshot
 from kg.query import QueryError
+from kg.render import FORMATS, RenderError
+from kg.report import ReportError
 
 EXIT_USER_ERROR = 2
 EXIT_BUDGET = 3
@@ -66,7 +68,7 @@ def main() -> None:
     except BudgetExhausted as error:
         stderr().print(f"kg: stopped: {error}")
         sys.exit(EXIT_BUDGET)
-    except (FeedError, OpenAlexError, KgError, QueryError) as error:
+    except (FeedError, OpenAlexError, KgError, QueryError, RenderError, ReportError) as error:
         stderr().print(f"kg: error: {error}", markup=False)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -270,6 +272,67 @@ def build_and_report(store: Path, out: Path) -> dict:
     return manifest
 
 
+# -- kg threads / render / report ------------------------------------------------------
+
+def export_option(command: Callable) -> Callable:
+    return click.option("--out", type=click.Path(path_type=Path), default=Path("exports"), show_default=True,
+                        help="Export folder (written by `kg build`).")(command)
+
+
+@cli.command()
+@export_option
+@click.option("--json", "as_json", is_flag=True, help="Print threads.json (every thread in full) instead of a table.")
+def threads(out, as_json) -> None:
+    """Show the research threads found among the feed's papers (computed by `kg build`)."""
+    from kg.render import load_threads
+
+    found = load_threads(out)
+    if as_json:
+        click.echo((out / "threads.json").read_text(encoding="utf-8"), nl=False)
+        return
+    names = json.loads((out / "threads.json").read_text(encoding="utf-8")).get("names", {})
+    table = Table("#", "thread", "papers", "strength", "foundations", "backbone", "top authors")
+    for thread in found.threads:
+        table.add_row(thread.id, thread.name, str(len(thread.papers)), f"{thread.strength:g}",
+                      str(len(thread.foundations)), str(len(thread.backbone)),
+                      ", ".join(names.get(a, a) for a, _ in thread.authors[:3]))
+    Console().print(table)
+    if found.unconnected:
+        stderr().print(f"{len(found.unconnected)} unconnected feed papers: "
+                       + "; ".join((names.get(w) or w)[:60] for w in found.unconnected), markup=False)
+
+
+def render_figures(out: Path, form: str) -> list[Path]:
+    from kg.render import render_all
+
+    figures = render_all(out, form)
+    stderr().print(f"{len(figures)} figures in {out / 'figures'}/ ({form})", markup=False)
+    return figures
+
+
+@cli.command()
+@export_option
+@click.option("--format", "form", type=click.Choice(FORMATS), default="svg", show_default=True)
+def render(out, form) -> None:
+    """Draw the threads, the co-authorship network and an overview with Graphviz into OUT/figures/."""
+    render_figures(out, form)
+
+
+def write_report(out: Path) -> Path:
+    from kg.report import write_report as write
+
+    path = write(out)
+    stderr().print(f"report: {path}", markup=False)
+    return path
+
+
+@cli.command()
+@export_option
+def report(out) -> None:
+    """Write OUT/report.html: one self-contained page with the threads, figures, matches and top authors."""
+    write_report(out)
+
+
 # -- kg run ---------------------------------------------------------------------------
 
 @cli.command()
@@ -278,11 +341,15 @@ def build_and_report(store: Path, out: Path) -> dict:
 @out_options
 def run(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
         out, store) -> None:
-    """The whole pipeline: feed → enrich → build."""
+    """The whole pipeline: feed → enrich → build (with threads) → render → report."""
     result = read_feed(inputs, hf_dates, hf_url, year)
     path = store_path(out, store)
     do_enrich(result.papers, path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out)
-    build_and_report(path, out)
+    manifest = build_and_report(path, out)
+    render_figures(out, "svg")
+    report_path = write_report(out)
+    stderr().print(f"done: {manifest['counts']['threads']} threads; open {report_path} "
+                   f"(graph files and tables in {out}/, figures in {out / 'figures'}/)", markup=False)
 
 
 # -- kg query / load / publish ----------------------------------------------------------

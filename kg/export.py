@@ -11,7 +11,6 @@ notebook entry point: the same graph as Python objects, in memory.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,15 +22,16 @@ from rdflib import Graph
 
 from kg import __version__
 from kg.feeds import FeedPaper
-from kg.formats import GraphFiles, SortedLines, TableFiles, replace_atomically, scratch_folder, write_jsonld, \
-    write_lines, write_turtle
+from kg.formats import GraphFiles, SortedLines, TableFiles, scratch_folder, write_json, write_jsonld, write_lines, \
+    write_turtle
 from kg.graph import build_graph, work_elements
 from kg.model import FeedFacts, Work, from_record
 from kg.openalex import full_id
 from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, work_lines
 from kg.resolve import Resolution
 from kg.store import Store
-from kg.tables import ENTITY_TABLES, SCHEMAS, TABLES, work_rows
+from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, feed_entry_rows, work_rows
+from kg.threads import THREAD_SCHEMAS, find_threads, read_thread_input, thread_lines, thread_names, thread_rows
 
 
 @dataclass
@@ -129,6 +129,17 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
                 say(f"{works:,} works read")
         say("writing tables")
         written = tables.close()
+        feed_tables = TableFiles(out / "tables", FEED_SCHEMAS)
+        feed_tables.add(feed_entry_rows(store.feed_entries(), {p.key: p for p in store.feed_papers()},
+                                        store.resolutions()))
+        written += feed_tables.close()
+        say("finding research threads")
+        threads = find_threads(*read_thread_input(out / "tables"))
+        lines.add(thread_lines(threads))
+        thread_tables = TableFiles(out / "tables", THREAD_SCHEMAS)
+        thread_tables.add((name, row) for name, rows in thread_rows(threads).items() for row in rows)
+        written += thread_tables.close()
+        written.append(write_json(threads.to_json(thread_names(threads, out / "tables")), out / "threads.json"))
         say("writing N-Triples")
         triples = write_lines(lines, out / "kg.nt")
         say("writing Turtle and JSON-LD")
@@ -144,10 +155,9 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
         "kg_version": __version__,
         "inputs": inputs,
         "counts": {"triples": triples, "feed_works": feed_works, "hydrated_works": works, **graph_counts,
-                   **{f"rows_{name}": count for name, count in tables.rows.items()}},
+                   **{f"rows_{name}": count for name, count in {**tables.rows, **feed_tables.rows, **thread_tables.rows}.items()},
+                   "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected)},
         "files": {path.relative_to(out).as_posix(): _sha256(path) for path in sorted(files)},
     }
-    temporary = replace_atomically(out / "manifest.json")
-    temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    temporary.replace(out / "manifest.json")
+    write_json(manifest, out / "manifest.json")
     return manifest

@@ -71,6 +71,13 @@ class SortedLines:
                     previous = line
 
 
+def write_json(data: object, path: Path) -> Path:
+    temporary = replace_atomically(path)
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
 def write_lines(lines: Iterable[str], path: Path) -> int:
     temporary = replace_atomically(path)
     count = 0
@@ -266,12 +273,13 @@ class TableFiles:
     entity tables keep each id's first row and are written sorted at the end.
     """
 
-    def __init__(self, folder: Path, batch_size: int = 50_000):
+    def __init__(self, folder: Path, schemas: dict[str, pa.Schema] = SCHEMAS, batch_size: int = 50_000):
         self.folder = folder
+        self.schemas = schemas
         self.batch_size = batch_size
-        self.batches: dict[str, list[dict]] = {name: [] for name in SCHEMAS if name not in ENTITY_TABLES}
-        self.entities: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_TABLES}
-        self.rows: dict[str, int] = {name: 0 for name in SCHEMAS}
+        self.batches: dict[str, list[dict]] = {name: [] for name in schemas if name not in ENTITY_TABLES}
+        self.entities: dict[str, dict[str, dict]] = {name: {} for name in schemas if name in ENTITY_TABLES}
+        self.rows: dict[str, int] = {name: 0 for name in schemas}
         self.stack = ExitStack()
         self.writers: dict[str, tuple] = {}
 
@@ -280,13 +288,13 @@ class TableFiles:
             csv_path = replace_atomically(self.folder / f"{name}.csv")
             parquet_path = replace_atomically(self.folder / f"{name}.parquet")
             self.writers[name] = (
-                self.stack.enter_context(pa_csv.CSVWriter(str(csv_path), SCHEMAS[name],
+                self.stack.enter_context(pa_csv.CSVWriter(str(csv_path), self.schemas[name],
                                                           write_options=pa_csv.WriteOptions(quoting_style="needed"))),
-                self.stack.enter_context(pq.ParquetWriter(str(parquet_path), SCHEMAS[name])))
+                self.stack.enter_context(pq.ParquetWriter(str(parquet_path), self.schemas[name])))
         return self.writers[name]
 
     def _write(self, name: str, rows: list[dict]) -> None:
-        table = pa.Table.from_pylist(rows, schema=SCHEMAS[name])
+        table = pa.Table.from_pylist(rows, schema=self.schemas[name])
         for writer in self._writer(name):
             writer.write_table(table)
         self.rows[name] += len(rows)
@@ -310,7 +318,7 @@ class TableFiles:
             self._write(name, [entities[key] for key in sorted(entities)])
         self.stack.close()
         written = []
-        for name in SCHEMAS:
+        for name in self.schemas:
             for suffix in (".csv", ".parquet"):
                 path = self.folder / f"{name}{suffix}"
                 replace_atomically(path).replace(path)

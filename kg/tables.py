@@ -71,3 +71,25 @@ def work_rows(work: Work) -> Iterator[tuple[str, dict]]:
             "work_id": work.id, "author_id": author.id, "position": authorship.position,
             "institution_ids": _join(i.id for i in authorship.institutions),
             "is_corresponding": authorship.is_corresponding, "raw_affiliation": authorship.raw_affiliation}
+
+
+FEED_SCHEMAS = {
+    "feed_entries": pa.schema([("feed", pa.string()), ("index", pa.int64()), ("title", pa.string()),
+                               ("arxiv_id", pa.string()), ("doi", pa.string()), ("work_id", pa.string()),
+                               ("method", pa.string()), ("score", pa.float64()), ("status", pa.string()),
+                               ("reason", pa.string())]),
+}
+"""Every feed entry and how it was resolved, matched or not (the audit trail `kg matches` shows)."""
+
+
+def feed_entry_rows(entries, papers, resolutions) -> Iterator[tuple[str, dict]]:
+    """Rows of `feed_entries` from the store's entries (feed, index, line, key), papers and resolutions."""
+    for feed, index, _line, key in entries:
+        paper, resolution = papers[key], resolutions.get(key)
+        yield "feed_entries", {
+            "feed": feed, "index": index, "title": paper.title, "arxiv_id": paper.arxiv_id, "doi": paper.doi,
+            "work_id": resolution.work_id if resolution else None,
+            "method": resolution.method if resolution else None,
+            "score": resolution.score if resolution else None,
+            "status": resolution.status if resolution else "pending",
+            "reason": resolution.reason if resolution else "not resolved yet"}

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Install the system programs kg needs (Graphviz's `dot`) when they are missing. As root it uses apt-get; otherwise it
-# prints the one command to run and fails, so nothing half-works later.
+# Install the system programs kg needs when they are missing: Graphviz's `dot` (rendering), and with --test also
+# Chromium (the report test loads the HTML report in a real headless browser). As root it uses apt-get; otherwise
+# it prints the one command to run and fails, so nothing half-works later.
 set -euo pipefail
 
 need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
+if [ "${1:-}" = "--test" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing system packages: ${need[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
   echo "kg needs these system packages: ${need[*]}. Install them, e.g.: sudo apt-get install ${need[*]}" >&2
   exit 1

@@ -38,3 +38,19 @@ def server(world_server):
 def real_server():
     with OpenAlexServer([REAL]) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo_export(tmp_path_factory):
+    """The bundled real demo (53 arXiv ids) enriched from its snapshot and built, once per session."""
+    from kg.enrich import Enricher
+    from kg.export import build
+    from kg.feeds import read_inputs
+    from kg.openalex import Snapshot
+    from kg.store import Store
+
+    out = tmp_path_factory.mktemp("demo-export")
+    with Store(out / "kg-store.sqlite") as store:
+        Enricher(Snapshot(DEMO), store).run(read_inputs([str(DEMO / "demo-feed.txt")], year=2025).papers)
+    build(out / "kg-store.sqlite", out)
+    return out

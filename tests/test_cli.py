@@ -16,7 +16,8 @@ def kg(*args, cwd=None, env=None):
 def test_version_and_help():
     assert kg("--version").stdout.startswith("kg, version")
     help_text = kg("--help").stdout
-    for command in ("feed", "enrich", "matches", "build", "run"):
+    for command in ("feed", "enrich", "matches", "build", "threads", "render", "report", "query", "load", "publish",
+                    "run"):
         assert command in help_text
 
 
@@ -97,7 +98,16 @@ def test_run_demo_offline(tmp_path):
     assert "53 matched, 0 unmatched" in result.stderr
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["counts"]["feed_works"] == 53
-    assert {"kg.ttl", "kg.nt", "kg.jsonld", "kg.graphml", "kg.gexf", "tables/works.parquet"} <= set(manifest["files"])
+    assert {"kg.ttl", "kg.nt", "kg.jsonld", "kg.graphml", "kg.gexf", "tables/works.parquet", "threads.json",
+            "tables/threads.parquet", "tables/feed_entries.csv"} <= set(manifest["files"])
+    figures = {p.name for p in (tmp_path / "figures").glob("*.svg")}
+    assert {"threads.svg", "coauthors.svg", "thread-T1.svg"} <= figures
+    assert (tmp_path / "report.html").stat().st_size > 10_000
+    assert f"open {tmp_path / 'report.html'}" in result.stderr
+    shown = kg("threads", "--out", tmp_path)
+    assert shown.returncode == 0 and "T1" in shown.stdout
+    as_json = json.loads(kg("threads", "--out", tmp_path, "--json").stdout)
+    assert len(as_json["threads"]) == manifest["counts"]["threads"]
 
 
 def test_rebuild_in_a_new_process_gives_byte_identical_files(tmp_path):

@@ -15,11 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import DEMO
-from kg.export import build
-from kg.enrich import Enricher
-from kg.feeds import read_inputs
-from kg.openalex import Snapshot, full_id
+from kg.openalex import full_id
 from kg.query import Embedded, Endpoint, QueryError, bind, find_query, library, publish
 from kg.store import Store
 from test_cli import kg
@@ -85,12 +81,8 @@ def top(items, key, limit=None):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    with Store(out / "kg-store.sqlite") as store:
-        Enricher(Snapshot(DEMO), store).run(read_inputs([str(DEMO / "demo-feed.txt")], year=2025).papers)
-    build(out / "kg-store.sqlite", out)
-    return out, Facts(out / "kg-store.sqlite")
+def demo(demo_export):
+    return demo_export, Facts(demo_export / "kg-store.sqlite")
 
 
 def free_port() -> int:

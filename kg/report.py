@@ -1,0 +1,173 @@
+"""One self-contained HTML page about the feed's graph: `report.html` in the export folder.
+
+It loads nothing from the network: styles are inline and the Graphviz SVG
+figures are embedded in the page. Every piece of text that came from a feed
+or from OpenAlex is HTML-escaped, so a title like `<script>…` shows as text.
+Only the export folder is read (manifest, threads.json, tables, figures).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from kg.render import load_threads
+
+STYLE = """
+body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2rem auto;
+       max-width: 1200px; padding: 0 1rem; color: #1d1d1f; line-height: 1.4; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+.summary { display: flex; flex-wrap: wrap; gap: .6rem; margin: 1rem 0; }
+.summary div { background: #f2f5f9; border-radius: 6px; padding: .5rem .9rem; }
+.summary b { display: block; font-size: 1.4rem; }
+table { border-collapse: collapse; width: 100%; margin: .8rem 0; font-size: .9rem; }
+th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #eee; vertical-align: top; }
+th { background: #fafafa; }
+figure { margin: 1rem 0; overflow-x: auto; border: 1px solid #eee; border-radius: 6px; padding: .5rem; }
+figure svg { max-width: 100%; height: auto; }
+.muted { color: #666; } .num { text-align: right; font-variant-numeric: tabular-nums; }
+"""
+
+
+class ReportError(Exception):
+    """A user-facing report problem (export or figures missing)."""
+
+
+def _svg(path: Path, prefix: str) -> str:
+    """An SVG file ready to embed: no XML prolog or doctype, ids made unique within the page."""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", text, flags=re.DOTALL)
+    text = re.sub(r'\bid="([^"]*)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
+    text = re.sub(r'xlink:href="thread-(T\d+)\.svg"', r'xlink:href="#thread-\1"', text)
+    return text.strip()
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+    """A table whose cells are already-escaped HTML."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _link(work_id: str, text: str | None) -> str:
+    label = escape(text) if text else escape(work_id.rsplit("/", 1)[-1])
+    return f'<a href="{escape(work_id)}">{label}</a>'
+
+
+def _value(value) -> str:
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else escape(str(value))
+
+
+def build_report(export: Path) -> str:
+    manifest_path = export / "manifest.json"
+    if not manifest_path.exists():
+        raise ReportError(f"no export in {export}/ (manifest.json missing): run `kg build --out {export}` first")
+    figures = export / "figures"
+    if not (figures / "threads.svg").exists():
+        raise ReportError(f"no SVG figures in {figures}/: run `kg render --out {export}` first")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    threads = load_threads(export)
+    names = json.loads((export / "threads.json").read_text(encoding="utf-8")).get("names", {})
+    tables = export / "tables"
+    works = pd.read_parquet(tables / "works.parquet").set_index("id")
+    entries = pd.read_parquet(tables / "feed_entries.parquet")
+    title = lambda w: works.title.get(w) if w in works.index else names.get(w)  # noqa: E731
+
+    counts = manifest["counts"]
+    summary = [("feed entries", len(entries)), ("feed papers matched", counts["feed_works"]),
+               ("works", counts["hydrated_works"]), ("authors", counts.get("nodes_author", 0)),
+               ("institutions", counts.get("nodes_institution", 0)), ("citations", counts.get("edges_cites", 0)),
+               ("threads", len(threads.threads)), ("triples", counts["triples"])]
+    parts = [f"<h1>Research threads of the feed</h1><p class=\"muted\">kg {escape(manifest['kg_version'])} · "
+             f"{escape(', '.join(sorted({str(f) for f in entries.feed})))}</p>",
+             '<div class="summary">' + "".join(f"<div><b>{n:,}</b>{escape(label)}</div>" for label, n in summary)
+             + "</div>",
+             "<h2>Overview</h2>", f'<figure>{_svg(figures / "threads.svg", "overview")}</figure>']
+
+    for thread in threads.threads:
+        parts.append(f'<h2 id="thread-{escape(thread.id)}">{escape(thread.id)}: {escape(thread.name)}</h2>')
+        parts.append(f"<p>{len(thread.papers)} papers · strength {thread.strength:g} · topics: "
+                     + escape(", ".join(names.get(t, t) for t, _ in thread.topics[:3]) or "none") + "</p>")
+        figure = figures / f"thread-{thread.id}.svg"
+        if figure.exists():
+            parts.append(f"<figure>{_svg(figure, thread.id)}</figure>")
+        rows = []
+        for work in thread.papers:
+            row = works.loc[work] if work in works.index else None
+            rows.append([_value(row.year) if row is not None else "", _link(work, title(work)),
+                         _value(row.arxiv_id) if row is not None else "",
+                         _value(row.matched_by) if row is not None else "",
+                         _value(row.match_score) if row is not None else ""])
+        parts.append(_table(["year", "paper", "arXiv", "matched by", "score"], rows, {0, 4}))
+        if thread.foundations:
+            parts.append("<h3>Foundations (references shared by its papers)</h3>" + _table(
+                ["reference", "cited by papers of the thread"],
+                [[_link(r, title(r)), str(n)] for r, n in thread.foundations], {1}))
+        if thread.backbone:
+            parts.append("<h3>Backbone (main citation path)</h3><ol>"
+                         + "".join(f"<li>{_link(w, title(w))}</li>" for w in thread.backbone) + "</ol>")
+        if thread.authors:
+            parts.append("<p><b>Authors:</b> " + escape(", ".join(f"{names.get(a, a)} ({n})" for a, n in thread.authors))
+                         + "<br><b>Institutions:</b> "
+                         + escape(", ".join(f"{names.get(i, i)} ({n})" for i, n in thread.institutions) or "none")
+                         + "</p>")
+
+    if threads.unconnected:
+        parts.append("<h2>Unconnected feed papers</h2><p>Linked to no other feed paper strongly enough.</p><ul>"
+                     + "".join(f"<li>{_link(w, title(w))}</li>" for w in threads.unconnected) + "</ul>")
+
+    parts.append("<h2>Feed papers and how they were matched</h2>")
+    rows = [[_value(e.feed), str(e.index), _link(e.work_id, title(e.work_id) or e.title) if e.work_id
+             else _value(e.title or e.arxiv_id or e.doi), _value(e.method), _value(e.score), _value(e.status)]
+            for e in entries.itertuples()]
+    parts.append(_table(["feed", "#", "paper", "matched by", "score", "status"], rows, {1, 4}))
+    unmatched = entries[entries.work_id.isna()]
+    parts.append("<h2>Unmatched feed entries</h2>" + (_table(
+        ["feed", "#", "entry", "reason"],
+        [[_value(e.feed), str(e.index), _value(e.title or e.arxiv_id or e.doi), _value(e.reason)]
+         for e in unmatched.itertuples()], {1}) if len(unmatched) else "<p>None: every entry was matched.</p>"))
+
+    parts.append(_top_people(tables, works))
+    if (figures / "coauthors.svg").exists():
+        parts.append(f'<h2>Co-authorship</h2><figure>{_svg(figures / "coauthors.svg", "coauthors")}</figure>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>kg report</title><style>{STYLE}</style></head><body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
+
+
+def _top_people(tables: Path, works: pd.DataFrame) -> str:
+    feed = sorted(works.index[works.is_feed])
+    authorships = pd.read_parquet(tables / "authorships.parquet", filters=[("work_id", "in", feed)]) if feed else None
+    if authorships is None or not len(authorships):
+        return ""
+    authors = pd.read_parquet(tables / "authors.parquet").set_index("id").name
+    institutions = pd.read_parquet(tables / "institutions.parquet").set_index("id")
+    by_author = Counter(dict(authorships.groupby("author_id").work_id.nunique()))
+    by_institution = Counter()
+    for work, ids in zip(authorships.work_id, authorships.institution_ids):
+        for institution in set(ids.split(";")) if isinstance(ids, str) else ():
+            by_institution[institution, work] = 1
+    papers = Counter(i for i, _ in by_institution)
+    top_authors = sorted(by_author.items(), key=lambda x: (-x[1], x[0]))[:15]
+    top_institutions = sorted(papers.items(), key=lambda x: (-x[1], x[0]))[:15]
+    return ("<h2>Top authors and institutions of the feed</h2>"
+            + _table(["author", "feed papers"], [[f'<a href="{escape(a)}">{_value(authors.get(a))}</a>', str(n)]
+                                                   for a, n in top_authors], {1})
+            + _table(["institution", "country", "feed papers"],
+                     [[f'<a href="{escape(i)}">{_value(institutions.name.get(i))}</a>',
+                       _value(institutions.country.get(i)), str(n)] for i, n in top_institutions], {2}))
+
+
+def write_report(export: Path) -> Path:
+    path = export / "report.html"
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(build_report(export), encoding="utf-8")
+    temporary.replace(path)
+    return path
