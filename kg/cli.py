@@ -24,6 +24,7 @@ from kg.openalex import DEFAULT_URL, BudgetExhausted, OpenAlexAPI, OpenAlexError
 from kg.query import QueryError
 from kg.render import FORMATS, RenderError
 from kg.report import ReportError
+from kg.snapshot import SnapshotError
 
 EXIT_USER_ERROR = 2
 EXIT_BUDGET = 3
@@ -68,7 +69,7 @@ def main() -> None:
     except BudgetExhausted as error:
         stderr().print(f"kg: stopped: {error}")
         sys.exit(EXIT_BUDGET)
-    except (FeedError, OpenAlexError, KgError, QueryError, RenderError, ReportError) as error:
+    except (FeedError, OpenAlexError, KgError, QueryError, RenderError, ReportError, SnapshotError) as error:
         stderr().print(f"kg: error: {error}", markup=False)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
@@ -440,3 +441,30 @@ def publish(endpoint, graph, append, data) -> None:
     upload(data, endpoint, graph, replace=not append)
     stderr().print(f"{'added' if append else 'replaced'} {graph or 'the default graph'} at {endpoint} "
                    f"with {data}/kg.nt", markup=False)
+
+
+# -- kg snapshot build ------------------------------------------------------------------
+
+@cli.group()
+def snapshot() -> None:
+    """Work from the OpenAlex snapshot on Apache Spark (for more than the API should serve)."""
+
+
+@snapshot.command("build")
+@click.argument("snapshot_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Output folder: ntriples/ (gzip parts), nodes/ and edges/ (Parquet), summary.json.")
+@click.option("--master", default="local[*]", show_default=True, help="Spark master: local[N] or spark://host:7077.")
+@click.option("--feed", "feeds", multiple=True, metavar="FEED",
+              help="Keep only the neighbourhood of this feed's works (repeatable).")
+@click.option("--depth", type=click.IntRange(1, 5), default=1, show_default=True,
+              help="Citation hops (either direction) around the feed's works.")
+@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Spark partitions (default: one per file).")
+def snapshot_build(snapshot_dir, out, master, feeds, depth, partitions) -> None:
+    """Convert a snapshot (or a feed's neighbourhood in it) to N-Triples and Parquet, as `kg build` would."""
+    from kg.snapshot import build_snapshot
+
+    papers = read_feed(feeds, (), HF_API_URL, None).papers if feeds else None
+    counts = build_snapshot(snapshot_dir, out, master, papers, depth, partitions)
+    stderr().print(f"{counts['works']} works → {counts['triples']} triples, {counts['nodes']} nodes, "
+                   f"{counts['edges']} edges from {counts['files']} snapshot files; output in {out}/", markup=False)

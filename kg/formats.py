@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import heapq
 import json
+import shutil
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterable, Iterator
-from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -102,12 +102,14 @@ class _Compactor:
 
     def __init__(self, prefixes: dict[str, str]):
         self.prefixes = sorted(prefixes.items(), key=lambda item: -len(item[1]))
+        self.known: dict[str, str] = {}
 
     def __call__(self, iri: str) -> str:
-        for prefix, namespace in self.prefixes:
-            if iri.startswith(namespace) and len(iri) > len(namespace) and "/" not in iri[len(namespace):]:
-                return f"{prefix}:{iri[len(namespace):]}"
-        return iri
+        if iri not in self.known:
+            self.known[iri] = next((f"{prefix}:{iri[len(namespace):]}" for prefix, namespace in self.prefixes
+                                    if iri.startswith(namespace) and len(iri) > len(namespace)
+                                    and "/" not in iri[len(namespace):]), iri)
+        return self.known[iri]
 
 
 def _jsonld_value(term, compact: _Compactor) -> dict:
@@ -150,24 +152,43 @@ def write_jsonld(ntriples: Path, path: Path, prefixes: dict[str, str]) -> None:
 
 
 _GRAPHML_TYPES = {str: "string", int: "long", bool: "boolean"}
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                              **{chr(c): " " for c in range(0x20) if chr(c) not in "\t\n\r"}})
+NODE_KEYS = {name: f"n{i}" for i, name in enumerate(NODE_ATTRIBUTES)}
+EDGE_KEYS = {name: f"e{i}" for i, name in enumerate(EDGE_ATTRIBUTES)}
 
 
-def _scalar(value: object) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+def _xml(value: object) -> str:
+    """Text for XML content or a quoted attribute (control characters XML forbids become spaces)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).translate(_XML_ESCAPES)
+
+
+def _graphml_node(node_id: str, attributes: dict) -> str:
+    data = "".join(f'<data key="{NODE_KEYS[k]}">{_xml(v)}</data>' for k, v in attributes.items())
+    return f'    <node id="{_xml(node_id)}">{data}</node>\n'
+
+
+def _gexf_node(node_id: str, attributes: dict) -> str:
+    values = "".join(f'<attvalue for="{k}" value="{_xml(v)}" />' for k, v in attributes.items())
+    label = _xml(attributes.get("label", node_id))
+    return f'      <node id="{_xml(node_id)}" label="{label}"><attvalues>{values}</attvalues></node>\n'
 
 
 class GraphFiles:
     """GraphML and GEXF of the graph, fed one work's nodes and edges at a time.
 
-    A work's own node is written as it comes; nodes seen only from other works
-    (authors, venues, cited works) are merged in memory and written at the end,
-    sorted. Edges that do not touch the work (author affiliations) can repeat
-    across works and are deduplicated.
+    A work's own node and every edge are formatted in both XML dialects as they
+    arrive and go to scratch files; nodes seen only from other works (authors,
+    venues, cited works) are merged in memory and written at the end, sorted.
+    Edges that do not touch the work (author affiliations) can repeat across
+    works and are deduplicated. The final files are header, nodes, edges.
     """
 
     def __init__(self, scratch: Path):
-        self.work_nodes = open(scratch / "nodes.jsonl", "w+", encoding="utf-8")
-        self.edges = open(scratch / "edges.jsonl", "w+", encoding="utf-8")
+        self.parts = {name: open(scratch / f"{name}.part", "w+", encoding="utf-8")
+                      for name in ("graphml-nodes", "graphml-edges", "gexf-nodes", "gexf-edges")}
         self.complete: set[str] = set()
         self.partial: dict[str, dict] = {}
         self.shared_attributes: dict[tuple, dict] = {}
@@ -180,9 +201,14 @@ class GraphFiles:
         for node in nodes:
             if node.complete:
                 self.complete.add(node.id)
-                self.work_nodes.write(json.dumps([node.id, node.attributes]) + "\n")
+                self._count_node(node.attributes)
+                self.parts["graphml-nodes"].write(_graphml_node(node.id, node.attributes))
+                self.parts["gexf-nodes"].write(_gexf_node(node.id, node.attributes))
             else:
-                merged = merge_node(self.partial.get(node.id), node)
+                known = self.partial.get(node.id)
+                if known is not None and node.attributes.keys() <= known.keys():
+                    continue  # a later partial sighting only fills gaps, and there are none
+                merged = merge_node(known, node)
                 key = tuple(sorted(merged.items()))
                 self.partial[node.id] = self.shared_attributes.setdefault(key, merged)
         for edge in edges:
@@ -191,79 +217,71 @@ class GraphFiles:
                 if key in self.cross_work_edges:
                     continue
                 self.cross_work_edges.add(key)
-            self.edges.write(json.dumps([edge.source, edge.target, edge.relation, edge.attributes]) + "\n")
+            number = sum(self.edge_counts.values())
             self.edge_counts[edge.relation] = self.edge_counts.get(edge.relation, 0) + 1
+            ends = f'source="{_xml(edge.source)}" target="{_xml(edge.target)}"'
+            self.parts["graphml-edges"].write(
+                f'    <edge {ends} id="{edge.relation}">'
+                + "".join(f'<data key="{EDGE_KEYS[k]}">{_xml(v)}</data>' for k, v in edge.attributes.items())
+                + "</edge>\n")
+            self.parts["gexf-edges"].write(
+                f'      <edge id="{number}" {ends}><attvalues>'
+                + "".join(f'<attvalue for="{k}" value="{_xml(v)}" />' for k, v in edge.attributes.items())
+                + "</attvalues></edge>\n")
 
-    def _nodes(self) -> Iterator[tuple[str, dict]]:
-        self.work_nodes.seek(0)
-        for line in self.work_nodes:
-            node_id, attributes = json.loads(line)
-            yield node_id, {**self.partial.get(node_id, {}), **attributes}
+    def _count_node(self, attributes: dict) -> None:
+        self.node_counts[attributes["kind"]] = self.node_counts.get(attributes["kind"], 0) + 1
+
+    def _shared_nodes(self) -> Iterator[tuple[str, dict]]:
         for node_id in sorted(self.partial.keys() - self.complete):
             yield node_id, self.partial[node_id]
 
-    def _edges(self) -> Iterator[tuple[str, str, str, dict]]:
-        self.edges.seek(0)
-        for line in self.edges:
-            yield tuple(json.loads(line))
-
     def counts(self) -> dict[str, int]:
-        if not self.node_counts:
-            for _, attributes in self._nodes():
-                self.node_counts[attributes["kind"]] = self.node_counts.get(attributes["kind"], 0) + 1
-        return {**{f"nodes_{k}": v for k, v in sorted(self.node_counts.items())},
+        nodes = dict(self.node_counts)
+        for _, attributes in self._shared_nodes():
+            nodes[attributes["kind"]] = nodes.get(attributes["kind"], 0) + 1
+        return {**{f"nodes_{k}": v for k, v in sorted(nodes.items())},
                 **{f"edges_{k}": v for k, v in sorted(self.edge_counts.items())}}
 
-    def write_graphml(self, path: Path) -> None:
-        node_keys = {name: f"n{i}" for i, name in enumerate(NODE_ATTRIBUTES)}
-        edge_keys = {name: f"e{i}" for i, name in enumerate(EDGE_ATTRIBUTES)}
+    def _assemble(self, path: Path, header: str, dialect: str, node_line, between: str, footer: str) -> None:
         temporary = replace_atomically(path)
         with open(temporary, "w", encoding="utf-8") as out:
-            out.write("<?xml version='1.0' encoding='utf-8'?>\n"
-                      '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n')
-            for kind, attributes, keys in (("node", NODE_ATTRIBUTES, node_keys), ("edge", EDGE_ATTRIBUTES, edge_keys)):
-                for name, python_type in attributes.items():
-                    out.write(f'  <key id="{keys[name]}" for="{kind}" attr.name="{name}" '
-                              f'attr.type="{_GRAPHML_TYPES[python_type]}" />\n')
-            out.write('  <graph edgedefault="directed">\n')
-            for node_id, attributes in self._nodes():
-                out.write(f"    <node id={quoteattr(node_id)}>"
-                          + "".join(f'<data key="{node_keys[k]}">{escape(_scalar(v))}</data>'
-                                    for k, v in attributes.items()) + "</node>\n")
-            for source, target, relation, attributes in self._edges():
-                out.write(f"    <edge source={quoteattr(source)} target={quoteattr(target)} id={quoteattr(relation)}>"
-                          + "".join(f'<data key="{edge_keys[k]}">{escape(_scalar(v))}</data>'
-                                    for k, v in attributes.items()) + "</edge>\n")
-            out.write("  </graph>\n</graphml>\n")
+            out.write(header)
+            for name, middle in ((f"{dialect}-nodes", None), (f"{dialect}-edges", between)):
+                if middle is not None:
+                    out.write(middle)
+                part = self.parts[name]
+                part.seek(0)
+                shutil.copyfileobj(part, out)
+                if middle is None:
+                    out.writelines(node_line(node_id, attributes) for node_id, attributes in self._shared_nodes())
+            out.write(footer)
         temporary.replace(path)
+
+    def write_graphml(self, path: Path) -> None:
+        keys = "".join(f'  <key id="{keys[name]}" for="{kind}" attr.name="{name}" '
+                       f'attr.type="{_GRAPHML_TYPES[python_type]}" />\n'
+                       for kind, attributes, keys in (("node", NODE_ATTRIBUTES, NODE_KEYS), ("edge", EDGE_ATTRIBUTES, EDGE_KEYS))
+                       for name, python_type in attributes.items())
+        self._assemble(path, "<?xml version='1.0' encoding='utf-8'?>\n"
+                             '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+                             + keys + '  <graph edgedefault="directed">\n',
+                       "graphml", _graphml_node, "", "  </graph>\n</graphml>\n")
 
     def write_gexf(self, path: Path) -> None:
-        temporary = replace_atomically(path)
-        with open(temporary, "w", encoding="utf-8") as out:
-            out.write("<?xml version='1.0' encoding='utf-8'?>\n"
-                      '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
-                      '  <graph defaultedgetype="directed" mode="static">\n')
-            for kind, attributes in (("node", NODE_ATTRIBUTES), ("edge", EDGE_ATTRIBUTES)):
-                out.write(f'    <attributes class="{kind}" mode="static">\n')
-                for name, python_type in attributes.items():
-                    out.write(f'      <attribute id="{name}" title="{name}" type="{_GRAPHML_TYPES[python_type]}" />\n')
-                out.write("    </attributes>\n")
-            out.write("    <nodes>\n")
-            for node_id, attributes in self._nodes():
-                out.write(f"      <node id={quoteattr(node_id)} label={quoteattr(str(attributes.get('label', node_id)))}>"
-                          "<attvalues>" + "".join(f'<attvalue for="{k}" value={quoteattr(_scalar(v))} />'
-                                                  for k, v in attributes.items()) + "</attvalues></node>\n")
-            out.write("    </nodes>\n    <edges>\n")
-            for number, (source, target, _, attributes) in enumerate(self._edges()):
-                out.write(f'      <edge id="{number}" source={quoteattr(source)} target={quoteattr(target)}>'
-                          "<attvalues>" + "".join(f'<attvalue for="{k}" value={quoteattr(_scalar(v))} />'
-                                                  for k, v in attributes.items()) + "</attvalues></edge>\n")
-            out.write("    </edges>\n  </graph>\n</gexf>\n")
-        temporary.replace(path)
+        declarations = "".join(
+            f'    <attributes class="{kind}" mode="static">\n'
+            + "".join(f'      <attribute id="{name}" title="{name}" type="{_GRAPHML_TYPES[python_type]}" />\n'
+                      for name, python_type in attributes.items()) + "    </attributes>\n"
+            for kind, attributes in (("node", NODE_ATTRIBUTES), ("edge", EDGE_ATTRIBUTES)))
+        self._assemble(path, "<?xml version='1.0' encoding='utf-8'?>\n"
+                             '<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
+                             '  <graph defaultedgetype="directed" mode="static">\n' + declarations + "    <nodes>\n",
+                       "gexf", _gexf_node, "    </nodes>\n    <edges>\n", "    </edges>\n  </graph>\n</gexf>\n")
 
     def close(self) -> None:
-        self.work_nodes.close()
-        self.edges.close()
+        for part in self.parts.values():
+            part.close()
 
 
 class TableFiles:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterable, Iterator
 
-from rdflib import RDF, XSD, Graph, Namespace, URIRef
+from rdflib import RDF, XSD, Graph, Namespace
 from rdflib.namespace import DCTERMS, FOAF, OWL, ORG, SKOS
 
 from kg.model import Authorship, FeedFacts, Work, short
@@ -50,7 +50,7 @@ def literal_term(value: str) -> str:
     return f'"{value.translate(_ESCAPES)}"'
 
 
-def _typed(value: object, datatype: URIRef) -> str:
+def _typed(value: object, datatype: str) -> str:
     if isinstance(value, bool):
         value = "true" if value else "false"
     elif isinstance(value, float):
@@ -58,13 +58,27 @@ def _typed(value: object, datatype: URIRef) -> str:
     return f'"{value}"^^<{datatype}>'
 
 
-def entity(kind: str, openalex_id: str) -> URIRef:
-    return URIRef(f"{SEMOPENALEX}{kind}/{short(openalex_id)}")
+def entity(kind: str, openalex_id: str) -> str:
+    """The SemOpenAlex IRI of an OpenAlex entity."""
+    return f"{SEMOPENALEX}{kind}/{short(openalex_id)}"
 
 
-A, SAME_AS, TITLE, ABSTRACT, CREATOR = (_iri(t) for t in (RDF.type, OWL.sameAs, DCTERMS.title, DCTERMS.abstract,
-                                                           DCTERMS.creator))
-NAME, LABEL, MEMBER_OF, COUNTRY = (_iri(t) for t in (FOAF.name, SKOS.prefLabel, ORG.memberOf, DBP.countryCode))
+def _terms(*curies: str) -> dict[str, str]:
+    """N-Triples forms of the terms `work_lines` writes, made once (namespace lookups are slow in a hot loop)."""
+    namespaces = {**PREFIXES, "rdf": RDF}
+    return {c: f"<{namespaces[c.split(':')[0]]}{c.split(':')[1]}>" for c in curies}
+
+
+T = _terms(
+    "cito:cites", "datacite:doi", "dbo:orcidId", "dbp:countryCode", "dcterms:abstract", "dcterms:creator",
+    "dcterms:title", "fabio:hasPublicationYear", "foaf:name", "kg:FeedWork", "kg:arxivId", "kg:feed",
+    "kg:feedDate", "kg:matchScore", "kg:matchedBy", "kg:organization", "kg:upvotes", "org:memberOf",
+    "owl:sameAs", "prism:publicationDate", "rdf:type", "skos:prefLabel", "soa:Author", "soa:Authorship",
+    "soa:Institution", "soa:Location", "soa:Source", "soa:Topic", "soa:Work", "soa:citedByCount",
+    "soa:hasAuthor", "soa:hasAuthorship", "soa:hasLocation", "soa:hasOrganization",
+    "soa:hasPrimaryLocation", "soa:hasPrimaryTopic", "soa:hasSource", "soa:hasTopic", "soa:isCorresponding",
+    "soa:position", "soa:rawAffiliation", "soa:ror")
+XSD_INTEGER, XSD_DATE, XSD_BOOLEAN, XSD_DECIMAL = (str(XSD[t]) for t in ("integer", "date", "boolean", "decimal"))
 
 
 def work_lines(work: Work) -> Iterator[Line]:
@@ -75,43 +89,43 @@ def work_lines(work: Work) -> Iterator[Line]:
     by several works repeat; the export sorts and deduplicates.
     """
     w = _iri(entity("work", work.id))
-    yield f"{w} {A} <{SOA.Work}> .\n"
-    yield f"{w} {SAME_AS} <{work.id}> .\n"
+    yield f"{w} {T['rdf:type']} {T['soa:Work']} .\n"
+    yield f"{w} {T['owl:sameAs']} <{work.id}> .\n"
     if work.title is not None:
-        yield f"{w} {TITLE} {literal_term(work.title)} .\n"
+        yield f"{w} {T['dcterms:title']} {literal_term(work.title)} .\n"
     if work.abstract:
-        yield f"{w} {ABSTRACT} {literal_term(work.abstract)} .\n"
+        yield f"{w} {T['dcterms:abstract']} {literal_term(work.abstract)} .\n"
     if work.year is not None:
-        yield f"{w} <{FABIO.hasPublicationYear}> {_typed(work.year, XSD.integer)} .\n"
+        yield f"{w} {T['fabio:hasPublicationYear']} {_typed(work.year, XSD_INTEGER)} .\n"
     if work.date:
-        yield f"{w} <{PRISM.publicationDate}> {_typed(work.date, XSD.date)} .\n"
+        yield f"{w} {T['prism:publicationDate']} {_typed(work.date, XSD_DATE)} .\n"
     if work.doi:
-        yield f"{w} <{DATACITE.doi}> {literal_term(work.doi)} .\n"
+        yield f"{w} {T['datacite:doi']} {literal_term(work.doi)} .\n"
     if work.cited_by_count is not None:
-        yield f"{w} <{SOA.citedByCount}> {_typed(work.cited_by_count, XSD.integer)} .\n"
-    cites = f"{w} <{CITO.cites}> <{SEMOPENALEX}work/"
+        yield f"{w} {T['soa:citedByCount']} {_typed(work.cited_by_count, XSD_INTEGER)} .\n"
+    cites = f"{w} {T['cito:cites']} <{SEMOPENALEX}work/"
     for reference in work.references:
         yield f"{cites}{short(reference)}> .\n"
     if work.source:
         location = f"<{SEMOPENALEX}location/{short(work.id)}-primary>"
         s = _iri(entity("source", work.source.id))
-        yield f"{w} <{SOA.hasPrimaryLocation}> {location} .\n"
-        yield f"{w} <{SOA.hasLocation}> {location} .\n"
-        yield f"{location} {A} <{SOA.Location}> .\n"
-        yield f"{location} <{SOA.hasSource}> {s} .\n"
-        yield f"{s} {A} <{SOA.Source}> .\n"
+        yield f"{w} {T['soa:hasPrimaryLocation']} {location} .\n"
+        yield f"{w} {T['soa:hasLocation']} {location} .\n"
+        yield f"{location} {T['rdf:type']} {T['soa:Location']} .\n"
+        yield f"{location} {T['soa:hasSource']} {s} .\n"
+        yield f"{s} {T['rdf:type']} {T['soa:Source']} .\n"
         if work.source.name:
-            yield f"{s} {NAME} {literal_term(work.source.name)} .\n"
+            yield f"{s} {T['foaf:name']} {literal_term(work.source.name)} .\n"
     for authorship in work.authorships:
         yield from _authorship_lines(w, work, authorship)
     for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
         t = _iri(entity("topic", topic.id))
-        yield f"{w} <{SOA.hasTopic}> {t} .\n"
-        yield f"{t} {A} <{SOA.Topic}> .\n"
+        yield f"{w} {T['soa:hasTopic']} {t} .\n"
+        yield f"{t} {T['rdf:type']} {T['soa:Topic']} .\n"
         if topic.name:
-            yield f"{t} {LABEL} {literal_term(topic.name)} .\n"
+            yield f"{t} {T['skos:prefLabel']} {literal_term(topic.name)} .\n"
     if work.primary_topic:
-        yield f"{w} <{SOA.hasPrimaryTopic}> {_iri(entity('topic', work.primary_topic.id))} .\n"
+        yield f"{w} {T['soa:hasPrimaryTopic']} {_iri(entity('topic', work.primary_topic.id))} .\n"
     if work.feed:
         yield from _feed_lines(w, work.feed)
 
@@ -119,49 +133,49 @@ def work_lines(work: Work) -> Iterator[Line]:
 def _authorship_lines(w: str, work: Work, authorship: Authorship) -> Iterator[Line]:
     a = _iri(entity("author", authorship.author.id))
     node = f"<{SEMOPENALEX}authorship/{short(work.id)}{short(authorship.author.id)}>"
-    yield f"{w} <{SOA.hasAuthorship}> {node} .\n"
-    yield f"{w} {CREATOR} {a} .\n"
-    yield f"{node} {A} <{SOA.Authorship}> .\n"
-    yield f"{node} <{SOA.hasAuthor}> {a} .\n"
-    yield f"{node} <{SOA.position}> {_typed(authorship.position, XSD.integer)} .\n"
+    yield f"{w} {T['soa:hasAuthorship']} {node} .\n"
+    yield f"{w} {T['dcterms:creator']} {a} .\n"
+    yield f"{node} {T['rdf:type']} {T['soa:Authorship']} .\n"
+    yield f"{node} {T['soa:hasAuthor']} {a} .\n"
+    yield f"{node} {T['soa:position']} {_typed(authorship.position, XSD_INTEGER)} .\n"
     if authorship.is_corresponding is not None:
-        yield f"{node} <{SOA.isCorresponding}> {_typed(authorship.is_corresponding, XSD.boolean)} .\n"
+        yield f"{node} {T['soa:isCorresponding']} {_typed(authorship.is_corresponding, XSD_BOOLEAN)} .\n"
     if authorship.raw_affiliation:
-        yield f"{node} <{SOA.rawAffiliation}> {literal_term(authorship.raw_affiliation)} .\n"
-    yield f"{a} {A} <{SOA.Author}> .\n"
+        yield f"{node} {T['soa:rawAffiliation']} {literal_term(authorship.raw_affiliation)} .\n"
+    yield f"{a} {T['rdf:type']} {T['soa:Author']} .\n"
     if authorship.author.name:
-        yield f"{a} {NAME} {literal_term(authorship.author.name)} .\n"
+        yield f"{a} {T['foaf:name']} {literal_term(authorship.author.name)} .\n"
     if authorship.author.orcid:
-        yield f"{a} <{DBO.orcidId}> {literal_term(authorship.author.orcid)} .\n"
+        yield f"{a} {T['dbo:orcidId']} {literal_term(authorship.author.orcid)} .\n"
     for institution in authorship.institutions:
         i = _iri(entity("institution", institution.id))
-        yield f"{node} <{SOA.hasOrganization}> {i} .\n"
-        yield f"{a} {MEMBER_OF} {i} .\n"
-        yield f"{i} {A} <{SOA.Institution}> .\n"
+        yield f"{node} {T['soa:hasOrganization']} {i} .\n"
+        yield f"{a} {T['org:memberOf']} {i} .\n"
+        yield f"{i} {T['rdf:type']} {T['soa:Institution']} .\n"
         if institution.name:
-            yield f"{i} {NAME} {literal_term(institution.name)} .\n"
+            yield f"{i} {T['foaf:name']} {literal_term(institution.name)} .\n"
         if institution.ror:
-            yield f"{i} <{SOA.ror}> {literal_term(institution.ror.rstrip('/').rsplit('/', 1)[-1])} .\n"
+            yield f"{i} {T['soa:ror']} {literal_term(institution.ror.rstrip('/').rsplit('/', 1)[-1])} .\n"
         if institution.country:
-            yield f"{i} {COUNTRY} {literal_term(institution.country)} .\n"
+            yield f"{i} {T['dbp:countryCode']} {literal_term(institution.country)} .\n"
 
 
 def _feed_lines(w: str, facts: FeedFacts) -> Iterator[Line]:
-    yield f"{w} {A} <{KG.FeedWork}> .\n"
+    yield f"{w} {T['rdf:type']} {T['kg:FeedWork']} .\n"
     for name in facts.feeds:
-        yield f"{w} <{KG.feed}> {literal_term(name)} .\n"
+        yield f"{w} {T['kg:feed']} {literal_term(name)} .\n"
     if facts.feed_date:
-        yield f"{w} <{KG.feedDate}> {_typed(facts.feed_date, XSD.date)} .\n"
+        yield f"{w} {T['kg:feedDate']} {_typed(facts.feed_date, XSD_DATE)} .\n"
     if facts.upvotes is not None:
-        yield f"{w} <{KG.upvotes}> {_typed(facts.upvotes, XSD.integer)} .\n"
+        yield f"{w} {T['kg:upvotes']} {_typed(facts.upvotes, XSD_INTEGER)} .\n"
     if facts.organization:
-        yield f"{w} <{KG.organization}> {literal_term(facts.organization)} .\n"
+        yield f"{w} {T['kg:organization']} {literal_term(facts.organization)} .\n"
     if facts.arxiv_id:
-        yield f"{w} <{KG.arxivId}> {literal_term(facts.arxiv_id)} .\n"
+        yield f"{w} {T['kg:arxivId']} {literal_term(facts.arxiv_id)} .\n"
     if facts.matched_by:
-        yield f"{w} <{KG.matchedBy}> {literal_term(facts.matched_by)} .\n"
+        yield f"{w} {T['kg:matchedBy']} {literal_term(facts.matched_by)} .\n"
     if facts.match_score is not None:
-        yield f"{w} <{KG.matchScore}> {_typed(facts.match_score, XSD.decimal)} .\n"
+        yield f"{w} {T['kg:matchScore']} {_typed(facts.match_score, XSD_DECIMAL)} .\n"
 
 
 def ntriples_lines(lines: Iterable[Line]) -> list[Line]:

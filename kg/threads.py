@@ -95,12 +95,26 @@ def _cosine(a: set, b: set) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
 
+def _sharing(groups: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Pairs of papers whose sets overlap, found through an inverted index (not by trying every pair)."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    for paper, members in groups.items():
+        for member in members:
+            holders[member].append(paper)
+    return {pair for papers in holders.values() for pair in combinations(sorted(papers), 2)}
+
+
 def similarity_graph(data: ThreadInput) -> nx.Graph:
     """Feed papers linked by the weighted sum of the four signals (see the module docstring)."""
     graph = nx.Graph()
     graph.add_nodes_from(sorted(data.feed))
+    feed = set(data.feed)
     authors = {w: set(a) for w, a in data.authors.items()}
-    for a, b in combinations(sorted(data.feed), 2):
+    candidates = _sharing(data.references) | _sharing(data.citers) | _sharing(authors)
+    candidates |= {tuple(sorted((p, r))) for p, refs in data.references.items() for r in refs if r in feed and r != p}
+    for a, b in sorted(candidates):
+        if a not in feed or b not in feed:
+            continue
         refs_a, refs_b = data.references.get(a, set()), data.references.get(b, set())
         signals = {
             "citation": 1.0 if b in refs_a or a in refs_b else 0.0,
@@ -285,6 +299,8 @@ def thread_names(threads: Threads, tables: Path) -> dict[str, str]:
         ids |= set(t.papers) | set(t.backbone) | {x for pairs in (t.foundations, t.topics, t.authors, t.institutions)
                                                   for x, _ in pairs}
     names = {}
+    if not ids:
+        return names
     for table, column in (("works", "title"), ("authors", "name"), ("institutions", "name"), ("topics", "name")):
         frame = pd.read_parquet(tables / f"{table}.parquet", columns=["id", column], filters=[("id", "in", sorted(ids))])
         names.update({i: n for i, n in zip(frame.id, frame[column]) if n})

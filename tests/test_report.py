@@ -20,7 +20,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def chromium(page, tmp_path, *args):
     """Run headless Chromium on a page; returns (stdout, console messages the page logged)."""
     assert CHROMIUM, "chromium is missing: run `bash scripts/system-packages.sh --test`"
-    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+    result = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                             "--enable-logging=stderr",
                              "--v=0", f"--user-data-dir={tmp_path / 'chromium-profile'}", *args, page.as_uri()],
                             capture_output=True, text=True, timeout=120)
     return result.stdout, [line for line in result.stderr.splitlines() if ":CONSOLE" in line]

@@ -1,0 +1,54 @@
+"""Measured jobs, each run in a fresh process so its peak memory is its own.
+
+`python -m bench.jobs JOB ARGS...` prints one JSON line: seconds, peak RSS and
+job-specific figures.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def build_kg(store: str, out: str) -> dict:
+    from kg.export import build
+
+    manifest = build(Path(store), Path(out))
+    return {"triples": manifest["counts"]["triples"]}
+
+
+def build_rdflib(store: str, out: str) -> dict:
+    """The same triples into rdflib's default in-memory store, then Turtle: the rdflib-only pipeline."""
+    from rdflib import Graph
+
+    from kg.export import _works
+    from kg.rdf import PREFIXES, work_lines
+    from kg.store import Store
+
+    graph = Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace)
+    with Store(Path(store)) as db:
+        batch = []
+        for work in _works(db):
+            batch.extend(work_lines(work))
+            if len(batch) > 200_000:
+                graph.parse(data="".join(batch), format="nt")
+                batch = []
+        graph.parse(data="".join(batch), format="nt")
+    Path(out).mkdir(parents=True, exist_ok=True)
+    graph.serialize(Path(out) / "kg.ttl", format="turtle")
+    return {"triples": len(graph)}
+
+
+JOBS = {"build-kg": build_kg, "build-rdflib": build_rdflib}
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    figures = JOBS[sys.argv[1]](*sys.argv[2:])
+    figures["seconds"] = time.perf_counter() - started
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))

@@ -1,0 +1,119 @@
+"""`kg snapshot build` on Spark (local mode) against `kg build` on the same records.
+
+The fixture is the synthetic world laid out like the OpenAlex snapshot: three
+`updated_date` partitions, a Redshift-style manifest (plus a stray file it does
+not list, which must be ignored) and the world's merged ids as a merged_ids CSV.
+"""
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import WORLD
+from kg.export import build
+from kg.openalex import full_id
+from kg.snapshot import build_snapshot
+from kg.store import Store
+from test_cli import kg
+
+DATES = ["2026-01-05", "2026-03-17", "2026-08-11"]
+
+
+def world_records() -> list[dict]:
+    with gzip.open(WORLD / "works.jsonl.gz", "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def world_aliases() -> dict[str, str]:
+    rows = [json.loads(line) for line in (WORLD / "merged.jsonl").read_text().splitlines() if line.strip()]
+    return {row["old"]: row["new"] for row in rows}
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("snapshot")
+    records = world_records()
+    entries = []
+    for number, date in enumerate(DATES):
+        folder = root / "data" / "works" / f"updated_date={date}"
+        folder.mkdir(parents=True)
+        for part in range(2):
+            chunk = records[number * 2 + part::len(DATES) * 2]
+            path = folder / f"part_{part:03d}.gz"
+            with gzip.open(path, "wt", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(r) + "\n" for r in chunk)
+            entries.append({"url": f"s3://openalex/data/works/updated_date={date}/part_{part:03d}.gz",
+                            "meta": {"content_length": path.stat().st_size, "record_count": len(chunk)}})
+    with gzip.open(root / "data" / "works" / f"updated_date={DATES[0]}" / "part_999.gz", "wt") as stray:
+        stray.write(json.dumps({"id": "https://openalex.org/W1", "title": "not in the manifest"}) + "\n")
+    (root / "data" / "works" / "manifest").write_text(json.dumps(
+        {"entries": entries, "meta": {"record_count": len(records)}}))
+    merged = root / "data" / "merged_ids" / "works"
+    merged.mkdir(parents=True)
+    with gzip.open(merged / "2026-08-11.csv.gz", "wt", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["merge_date", "id", "merge_into_id"])
+        for old, new in sorted(world_aliases().items()):
+            writer.writerow(["2026-08-11", old.rsplit("/", 1)[-1], new.rsplit("/", 1)[-1]])
+    return root
+
+
+def spark_lines(out: Path) -> set[str]:
+    lines = set()
+    for part in sorted((out / "ntriples").glob("part-*.gz")):
+        with gzip.open(part, "rt", encoding="utf-8") as handle:
+            lines.update(line.rstrip("\n") for line in handle)
+    return lines
+
+
+def test_spark_output_equals_kg_build_on_the_same_records(layout, tmp_path):
+    store_path = tmp_path / "store.sqlite"
+    with Store(store_path) as store:
+        store.save_works(world_records(), "reference", complete=True, aliases=world_aliases())
+    build(store_path, tmp_path / "export")
+    expected = {line.rstrip("\n") for line in open(tmp_path / "export" / "kg.nt", encoding="utf-8")}
+    counts = build_snapshot(layout, tmp_path / "spark", master="local[2]")
+    assert counts["files"] == 6 and counts["works"] == len(world_records())
+    assert spark_lines(tmp_path / "spark") == expected
+    assert "not in the manifest" not in "".join(expected)
+    nodes = pd.read_parquet(tmp_path / "spark" / "nodes")
+    graph_counts = json.loads((tmp_path / "export" / "manifest.json").read_text())["counts"]
+    assert len(nodes) == sum(v for k, v in graph_counts.items() if k.startswith("nodes_"))
+    assert len(pd.read_parquet(tmp_path / "spark" / "edges")) == sum(
+        v for k, v in graph_counts.items() if k.startswith("edges_"))
+
+
+def expected_neighbourhood(seeds: set[str], depth: int) -> set[str]:
+    records = world_records()
+    aliases = world_aliases()
+    edges = [(full_id(r["id"]), aliases.get(full_id(x), full_id(x))) for r in records
+             for x in r.get("referenced_works") or []]
+    keep, frontier = set(seeds), set(seeds)
+    for _ in range(depth):
+        reached = {b for a, b in edges if a in frontier} | {a for a, b in edges if b in frontier}
+        frontier, keep = reached - keep, keep | reached
+    return keep & {full_id(r["id"]) for r in records}
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_feed_neighbourhood_keeps_exactly_the_expected_works(layout, tmp_path, depth):
+    records = [r for r in world_records() if r.get("doi") and r.get("referenced_works")][:3]
+    feed = tmp_path / "feed.txt"
+    feed.write_text("# three works of the synthetic world, by DOI and by OpenAlex id\n"
+                    f"{records[0]['doi']}\n{records[1]['doi']}\n{records[2]['id'].rsplit('/', 1)[-1]}\n")
+    result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--master", "local[2]",
+                "--feed", feed, "--depth", depth)
+    assert result.returncode == 0, result.stderr
+    nodes = pd.read_parquet(tmp_path / "out" / "nodes")
+    kept = set(nodes.id[nodes.hydrated.fillna(False)])
+    assert kept == expected_neighbourhood({full_id(r["id"]) for r in records}, depth)
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["works"] == len(kept)
+
+
+def test_not_a_snapshot_folder_says_so(tmp_path):
+    result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out")
+    assert result.returncode == 2 and "OpenAlex snapshot folder" in result.stderr and "Traceback" not in result.stderr
