@@ -3,6 +3,7 @@
     python -m bench enrich              # API cost and speed: kg vs a naive pyalex loop (local server, 200 ms)
     python -m bench build [--works N]   # build/export of a generated corpus: kg vs rdflib's default store
     python -m bench sparql [--works N]  # the query library: Oxigraph (kg) vs rdflib's default store
+    python -m bench spark [--spark-works N]  # kg snapshot build throughput in Spark local mode
     python -m bench all
 
 Each prints a Markdown table; bench/RESULTS.md records a run.
@@ -12,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -68,11 +66,14 @@ def bench_build(works: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["enrich", "build", "sparql", "all"], nargs="?", default="all")
+    parser.add_argument("which", choices=["enrich", "build", "sparql", "spark", "all"], nargs="?", default="all")
     parser.add_argument("--works", type=int, default=100_000, help="generated corpus size for build")
-    parser.add_argument("--sparql-works", type=int, default=120_000,
-                        help="generated corpus size for sparql (about 80 triples per work)")
+    parser.add_argument("--sparql-works", type=int, default=100_000,
+                        help="generated corpus size for sparql (about 84 triples per work)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per query on rdflib")
+    parser.add_argument("--spark-works", type=int, default=1_000_000, help="generated snapshot size for spark")
+    parser.add_argument("--spark-references", type=int, default=10, help="references per generated work for spark")
+    parser.add_argument("--spark-cores", type=int, default=None, help="Spark local[N] (default: all cores)")
     args = parser.parse_args()
     if args.which in ("enrich", "all"):
         from bench.enrichment import bench_enrich
@@ -82,6 +83,9 @@ def main() -> None:
     if args.which in ("sparql", "all"):
         from bench.sparql import bench_sparql
         bench_sparql(args.sparql_works, args.timeout)
+    if args.which in ("spark", "all"):
+        from bench.spark import bench_spark
+        bench_spark(args.spark_works, args.spark_references, args.spark_cores)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def build_rdflib(store: str, out: str) -> dict:
     """The same triples into rdflib's default in-memory store, then Turtle: the rdflib-only pipeline."""
     from rdflib import Graph
 
-    from kg.export import _works
+    from kg.export import stream_works
     from kg.rdf import PREFIXES, work_lines
     from kg.store import Store
 
@@ -33,7 +33,7 @@ def build_rdflib(store: str, out: str) -> dict:
         graph.bind(prefix, namespace)
     with Store(Path(store)) as db:
         batch = []
-        for work in _works(db):
+        for work in stream_works(db):
             batch.extend(work_lines(work))
             if len(batch) > 200_000:
                 graph.parse(data="".join(batch), format="nt")

@@ -1,8 +1,9 @@
 """The query library on a large export: kg's embedded Oxigraph against rdflib's default in-memory store.
 
 Both engines get the same N-Triples file and the same bound queries. Each query
-runs 5 times on Oxigraph and 3 times on rdflib (median reported); an rdflib
-run is made in a forked child so that it can be stopped at the timeout.
+runs 5 times on Oxigraph and 3 times on rdflib (median reported), every run in
+a forked child of the process holding the loaded store, so that it can be
+stopped at the timeout.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import signal
 import statistics
 import time
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -31,24 +31,14 @@ def _parameters(store: ox.Store) -> dict[str, dict]:
             "author-works": {"author": author}}
 
 
-def _oxigraph_times(store: ox.Store, text: str, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = store.query(text)
-        list(result) if not isinstance(result, ox.QueryBoolean) else bool(result)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
-def _rdflib_time(graph, text: str, timeout: float) -> float | None:
-    """Seconds for one rdflib run, or None when it passed the timeout (the child is killed)."""
+def _in_child(run, timeout: float) -> float | None:
+    """Seconds one run takes in a forked child (the loaded store is shared), or None past the timeout."""
     read, write = os.pipe()
     child = os.fork()
     if child == 0:
         os.close(read)
         started = time.perf_counter()
-        list(graph.query(text))
+        run()
         os.write(write, repr(time.perf_counter() - started).encode())
         os._exit(0)
     os.close(write)
@@ -59,11 +49,22 @@ def _rdflib_time(graph, text: str, timeout: float) -> float | None:
             answer = os.read(read, 64)
             os.close(read)
             return float(answer) if answer else None
-        time.sleep(0.05)
+        time.sleep(0.01)
     os.kill(child, signal.SIGKILL)
     os.waitpid(child, 0)
     os.close(read)
     return None
+
+
+def _median(run, timeout: float, runs: int) -> float | None:
+    """Median of `runs` runs, each in a child stopped at the timeout; None if any run timed out."""
+    times = []
+    for _ in range(runs):
+        seconds = _in_child(run, timeout)
+        if seconds is None:
+            return None
+        times.append(seconds)
+    return statistics.median(times)
 
 
 def bench_sparql(works: int, timeout: float) -> None:
@@ -85,21 +86,19 @@ def bench_sparql(works: int, timeout: float) -> None:
     triples = len(store)
     parameters = _parameters(store)
     queries = {name: bind(query, parameters.get(name, {})) for name, query in library().items()}
-    kg_times = {name: _oxigraph_times(store, text) for name, text in queries.items()}
-    del store
+    kg_times = {name: _median(lambda: list(store.query(text)), timeout, 5) for name, text in queries.items()}
     started = time.perf_counter()
     graph = Graph()
     graph.parse(export / "kg.nt", format="nt")
     rdflib_load = time.perf_counter() - started
     rows = []
+    timed_out = f"timeout (> {timeout:g} s)"
     for name, text in queries.items():
-        first = _rdflib_time(graph, text, timeout)
-        runs = [first] + ([_rdflib_time(graph, text, timeout) for _ in range(2)] if first is not None else [])
-        finished = [r for r in runs if r is not None]
-        alt = statistics.median(finished) if finished and len(finished) == len(runs) else None
-        rows.append([name, f"{kg_times[name] * 1000:,.0f}", f"{alt * 1000:,.0f}" if alt is not None
-                     else f"timeout (> {timeout:g} s)", f"{alt / kg_times[name]:,.0f}×" if alt is not None
-                     else f"> {timeout / kg_times[name]:,.0f}×"])
+        alt = _median(lambda: list(graph.query(text)), timeout, 3)
+        ours = kg_times[name]
+        ratio = ("n/a" if ours is None else f"{alt / ours:,.0f}×" if alt is not None else f"> {timeout / ours:,.0f}×")
+        rows.append([name, f"{ours * 1000:,.1f}" if ours is not None else timed_out,
+                     f"{alt * 1000:,.0f}" if alt is not None else timed_out, ratio])
     print(f"\n### SPARQL query library, {triples:,} triples ({machine()})\n")
     print(table(["query", "kg (Oxigraph) ms, median of 5", "rdflib Graph() ms, median of 3", "rdflib / kg"], rows))
     print(f"\nLoading the N-Triples: Oxigraph {oxigraph_load:.0f} s, rdflib {rdflib_load:.0f} s; "

@@ -454,7 +454,8 @@ def snapshot() -> None:
 @click.argument("snapshot_dir", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Output folder: ntriples/ (gzip parts), nodes/ and edges/ (Parquet), summary.json.")
-@click.option("--master", default="local[*]", show_default=True, help="Spark master: local[N] or spark://host:7077.")
+@click.option("--master", default=None,
+              help="Spark master: local[N] or spark://host:7077 (default: spark-submit's, else local[*]).")
 @click.option("--feed", "feeds", multiple=True, metavar="FEED",
               help="Keep only the neighbourhood of this feed's works (repeatable).")
 @click.option("--depth", type=click.IntRange(1, 5), default=1, show_default=True,

@@ -63,7 +63,7 @@ def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> d
     return facts
 
 
-def _works(store: Store) -> Iterator[Work]:
+def stream_works(store: Store) -> Iterator[Work]:
     """The store's works as model objects, streamed in id order."""
     facts = feed_facts(store.feed_papers(), store.resolutions())
     aliases = store.aliases()
@@ -92,7 +92,7 @@ def load(store_path: Path) -> KnowledgeGraph:
     without doing so.
     """
     with Store(store_path) as store:
-        works = list(_works(store))
+        works = list(stream_works(store))
     lines = ntriples_lines(line for work in works for line in work_lines(work))
     return KnowledgeGraph(works, build_graph(works), rdflib_graph(lines), tables_of(works))
 
@@ -119,7 +119,7 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
         lines, graph, tables = SortedLines(scratch), GraphFiles(scratch), TableFiles(out / "tables")
         works = feed_works = 0
         say("reading works")
-        for work in _works(store):
+        for work in stream_works(store):
             lines.add(work_lines(work))
             graph.add(*work_elements(work))
             tables.add(work_rows(work))

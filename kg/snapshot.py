@@ -87,14 +87,15 @@ def _merge_sightings(a: tuple, b: tuple) -> tuple:
     return first[0], first[1], {**second[2], **first[2]}
 
 
-def spark_session(master: str, app: str = "kg snapshot build"):
+def spark_session(master: str | None, app: str = "kg snapshot build"):
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise SnapshotError("PySpark is not installed: pip install 'kg[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
-        return (SparkSession.builder.master(master).appName(app)
+        builder = SparkSession.builder.master(master) if master else SparkSession.builder
+        return (builder.appName(app)
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", str(max(2, os.cpu_count() or 2)))
                 .getOrCreate())
@@ -105,7 +106,7 @@ def spark_session(master: str, app: str = "kg snapshot build"):
         raise
 
 
-def build_snapshot(root: Path, out: Path, master: str = "local[*]", feed: list[FeedPaper] | None = None,
+def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[FeedPaper] | None = None,
                    depth: int = 1, partitions: int | None = None) -> dict:
     """Run the Spark job; returns counts (works kept, triples, nodes, edges)."""
     from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
