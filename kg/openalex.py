@@ -46,6 +46,8 @@ GRAPH_FIELDS = [
 ]
 
 
+SENT_ERRORS = (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError)
+"""Failures after the request reached the server (which may have answered, and billed, it)."""
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError)
 
@@ -192,6 +194,9 @@ class OpenAlexAPI:
             except TRANSIENT_ERRORS as error:
                 problem = f"{type(error).__name__}"
                 response = None
+                if isinstance(error, SENT_ERRORS):  # the server got it and may bill it: count it as spent
+                    with self.lock:
+                        self.stats.counts[kind] += 1
             else:
                 with self.lock:
                     if getattr(response, "from_cache", False):

@@ -1,6 +1,7 @@
 import csv
 import gzip
 import json
+import time
 
 import pytest
 import requests
@@ -124,3 +125,14 @@ def test_user_agent_and_connection_reuse(server):
     api.works_by_ids(["W6483222203"])
     assert api.session.headers["User-Agent"].startswith("kg/")
     assert isinstance(api.session, requests.Session)
+
+
+def test_requests_that_time_out_are_still_counted_as_spent(server):
+    """The server got them and may have billed them, so the client's spending counts them."""
+    server.faults = Faults(latency=0.6)
+    api = api_for(server, retries=1, timeout=0.3)
+    with pytest.raises(OpenAlexError, match="ReadTimeout"):
+        api.works_by_ids(["W1"])
+    assert api.stats.counts["list"] == 2
+    time.sleep(1)
+    assert server.log.counts["list"] == 2
