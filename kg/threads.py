@@ -171,7 +171,7 @@ def _top(counter: Counter) -> list[tuple[str, int]]:
 def describe(number: int, papers: list[str], data: ThreadInput, graph: nx.Graph, topic_names: dict[str, str]) -> Thread:
     members = set(papers)
     cited = Counter(r for p in papers for r in data.references.get(p, ()))
-    foundations = [(r, n) for r, n in _top(Counter({r: n for r, n in cited.items() if n >= 2 and r not in members}))]
+    foundations = _top(Counter({r: n for r, n in cited.items() if n >= 2 and r not in members}))
     neighbourhood = members | set(cited)
     edges = [(p, r) for p in papers for r in data.references.get(p, ())]
     edges += [(u, v) for u, v in data.reference_links if u in neighbourhood and v in neighbourhood]
