@@ -85,13 +85,13 @@ def tables_of(works: list[Work]) -> dict[str, pd.DataFrame]:
     return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]).to_pandas() for name in TABLES}
 
 
-def load(store_path: Path) -> KnowledgeGraph:
+def load(store_path: Path | str) -> KnowledgeGraph:
     """The knowledge graph of a store as Python objects (networkx, rdflib, pandas), for notebooks.
 
     It holds everything in memory; `build` writes the same graph to files
     without doing so.
     """
-    with Store(store_path) as store:
+    with Store(Path(store_path)) as store:
         works = list(stream_works(store))
     lines = ntriples_lines(line for work in works for line in work_lines(work))
     return KnowledgeGraph(works, build_graph(works), rdflib_graph(lines), tables_of(works))

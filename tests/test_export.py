@@ -164,3 +164,7 @@ def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_e
         build(world_store, out)
     assert json.loads((out / "manifest.json").read_text()) == first
     assert not list(out.glob(".kg-build-*")) and not list(out.rglob("*.tmp"))
+
+
+def test_python_api_accepts_a_plain_string_path(world_store):
+    assert load(str(world_store)).tables["works"].shape == load(world_store).tables["works"].shape
