@@ -216,7 +216,10 @@ class Embedded:
         if db is not None:
             if not db.exists():
                 raise QueryError(f"no database at {db}: create it with `kg load --db {db}`")
-            self.store = ox.Store.read_only(str(db))
+            try:
+                self.store = ox.Store.read_only(str(db))
+            except OSError as error:
+                raise QueryError(f"cannot open the database at {db} ({error}): was it made by `kg load --db`?") from None
         else:
             ntriples = data / "kg.nt"
             if not ntriples.exists():
@@ -314,7 +317,10 @@ def load_database(data: Path, db: Path) -> int:
     ntriples = data / "kg.nt"
     if not ntriples.exists():
         raise QueryError(f"no export in {data}/ (kg.nt missing): run `kg build --out {data}` first")
-    store = ox.Store(str(db))
+    try:
+        store = ox.Store(str(db))
+    except OSError as error:
+        raise QueryError(f"cannot open a database at {db} ({error}): give a new or existing database folder") from None
     store.clear()
     store.bulk_load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
     store.optimize()

@@ -388,3 +388,10 @@ def test_endpoint_timeout_is_reported(demo):
             Endpoint(f"http://127.0.0.1:{server.server_port}/sparql", timeout=0.5).run("ASK {}")
     finally:
         server.shutdown()
+
+
+def test_load_into_a_path_that_is_a_file_is_a_one_line_error(demo, tmp_path):
+    out, _ = demo
+    (tmp_path / "afile").write_text("")
+    result = kg("load", "--db", tmp_path / "afile", "--data", out)
+    assert result.returncode == 2 and "cannot open a database" in result.stderr and "Traceback" not in result.stderr
