@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 SNAPSHOT_WORKS = 250_000_000  # OpenAlex works in the snapshot, order of magnitude
 SEMOPENALEX_DAYS = (3, 4)     # SemOpenAlex's published conversion time on 16 vCPU
+SPARK_MEMORY = "8g"           # driver memory in local mode: the whole job's
 
 
 def make_snapshot(root: Path, works: int, references: int, parts: int = 16) -> Path:
@@ -44,17 +46,26 @@ def bench_spark(works: int, references: int, cores: int | None = None) -> None:
 
     root = make_snapshot(WORK / f"snapshot-{works}", works, references)
     cores = cores or os.cpu_count() or 1
+    phases: list[str] = []
+
+    def progress(message: str) -> None:
+        phases.append(message)
+        print(message, file=sys.stderr, flush=True)
+
     started = time.perf_counter()
-    counts = build_snapshot(root, WORK / f"snapshot-out-{works}", master=f"local[{cores}]")
+    counts = build_snapshot(root, WORK / f"snapshot-out-{works}", master=f"local[{cores}]", memory=SPARK_MEMORY,
+                            progress=progress)
     seconds = time.perf_counter() - started
     per_core = counts["works"] / seconds / cores
     projection_days = SNAPSHOT_WORKS / (per_core * 16) / 86400
-    print(f"\n### kg snapshot build, Spark local[{cores}], {works:,} generated works, "
+    print(f"\n### kg snapshot build, Spark local[{cores}] with {SPARK_MEMORY}, {works:,} generated works, "
           f"{references} references each ({machine()})\n")
     print(table(["works", "triples", "seconds", "works/s", "works/s per core",
                  f"projected: {SNAPSHOT_WORKS / 1e6:.0f}M works on 16 cores", "SemOpenAlex, 16 vCPU"],
                 [[f"{counts['works']:,}", f"{counts['triples']:,}", f"{seconds:,.0f}",
                   f"{counts['works'] / seconds:,.0f}", f"{per_core:,.0f}", f"{projection_days:.1f} days",
                   f"{SEMOPENALEX_DAYS[0]}–{SEMOPENALEX_DAYS[1]} days"]]))
+    print("\nPhases (time since the job began reading records):\n")
+    print("\n".join(f"* {phase}" for phase in phases))
     print("\nThe projection assumes linear scaling per core, which a shuffle-heavy job (distinct + sort of every "
           "triple) does not quite reach; it ignores cluster start-up and S3 reads.")

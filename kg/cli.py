@@ -460,12 +460,17 @@ def snapshot() -> None:
               help="Keep only the neighbourhood of this feed's works (repeatable).")
 @click.option("--depth", type=click.IntRange(1, 5), default=1, show_default=True,
               help="Citation hops (either direction) around the feed's works.")
-@click.option("--partitions", type=click.IntRange(min=1), default=None, help="Spark partitions (default: one per file).")
-def snapshot_build(snapshot_dir, out, master, feeds, depth, partitions) -> None:
+@click.option("--partitions", type=click.IntRange(min=1), default=None,
+              help="Partitions of Spark's shuffles, about the number of output parts (default: one per input file).")
+@click.option("--memory", default="4g", show_default=True,
+              help="Spark driver memory; in local mode all the memory Spark has (ignored under spark-submit, "
+                   "which sets its own).")
+def snapshot_build(snapshot_dir, out, master, feeds, depth, partitions, memory) -> None:
     """Convert a snapshot (or a feed's neighbourhood in it) to N-Triples and Parquet, as `kg build` would."""
     from kg.snapshot import build_snapshot
 
     papers = read_feed(feeds, (), HF_API_URL, None).papers if feeds else None
-    counts = build_snapshot(snapshot_dir, out, master, papers, depth, partitions)
+    counts = build_snapshot(snapshot_dir, out, master, papers, depth, partitions, memory,
+                            progress=lambda message: stderr().print(message, markup=False))
     stderr().print(f"{counts['works']} works → {counts['triples']} triples, {counts['nodes']} nodes, "
                    f"{counts['edges']} edges from {counts['files']} snapshot files; output in {out}/", markup=False)

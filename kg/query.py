@@ -22,7 +22,7 @@ import requests
 
 from kg.rdf import SEMOPENALEX, literal_term
 
-LIBRARY = Path(__file__).resolve().parent.parent / "queries"
+LIBRARY = Path(__file__).resolve().parent / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PARAMETER_KINDS = {
     "work": "a work: OpenAlex id (W…), https://openalex.org/ URL or SemOpenAlex IRI",

@@ -22,8 +22,13 @@ import csv
 import gzip
 import json
 import os
+import shutil
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pyarrow as pa
 
 from kg.feeds import FeedPaper
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, work_elements
@@ -78,26 +83,21 @@ def _citations(record: dict, aliases: dict[str, str]) -> list[tuple[str, str]]:
     return [(work, aliases.get(full_id(r), full_id(r))) for r in record.get("referenced_works") or []]
 
 
-def _merge_sightings(a: tuple, b: tuple) -> tuple:
-    """Two sightings of a node → one: the work's own node wins; otherwise the sighting from the smaller
-    work id wins and the other fills gaps (what `kg build` does, reading works in id order)."""
-    if a[0] != b[0]:
-        return a if a[0] else b
-    first, second = (a, b) if a[1] <= b[1] else (b, a)
-    return first[0], first[1], {**second[2], **first[2]}
-
-
-def spark_session(master: str | None, app: str = "kg snapshot build"):
+def spark_session(master: str | None, shuffle_partitions: int, memory: str | None = None,
+                  app: str = "kg snapshot build"):
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise SnapshotError("PySpark is not installed: pip install 'kg[spark]'") from None
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master) if master else SparkSession.builder
+    if memory:
+        builder = builder.config("spark.driver.memory", memory)
     try:
-        builder = SparkSession.builder.master(master) if master else SparkSession.builder
         return (builder.appName(app)
                 .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", str(max(2, os.cpu_count() or 2)))
+                .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+                .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
                 .getOrCreate())
     except Exception as error:  # PySpark reports a missing JVM as a generic exception
         if "JAVA" in str(error).upper():
@@ -106,53 +106,133 @@ def spark_session(master: str | None, app: str = "kg snapshot build"):
         raise
 
 
+_ARROW_TYPES = {str: pa.string(), int: pa.int64(), bool: pa.bool_()}
+EDGE_FIELDS = [name for name in EDGE_ATTRIBUTES if name != "relation"]
+TRIPLE_SCHEMA = pa.schema([("value", pa.string())])
+SIGHTING_SCHEMA = pa.schema([("id", pa.string()), ("partial", pa.bool_()), ("seen_in", pa.string())]
+                            + [(name, _ARROW_TYPES[kind]) for name, kind in NODE_ATTRIBUTES.items()])
+EDGE_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string()), ("relation", pa.string())]
+                        + [(name, _ARROW_TYPES[EDGE_ATTRIBUTES[name]]) for name in EDGE_FIELDS])
+ELEMENT_SCHEMA = pa.schema([("output", pa.string()), *TRIPLE_SCHEMA, *SIGHTING_SCHEMA, *EDGE_SCHEMA])
+"""One table for the three outputs, so each record is parsed and transformed once; `output` says which."""
+
+
+def element_rows(work) -> tuple[list[str], list[tuple], list[tuple]]:
+    """A work's N-Triples lines, node sightings and edges as rows of the three schemas above.
+
+    A sighting records who saw the node; `partial` is false for the work's own
+    node so that it sorts first when sightings are settled.
+    """
+    nodes, edges = work_elements(work)
+    return ([line.rstrip("\n") for line in work_lines(work)],
+            [(node.id, not node.complete, work.id, *(node.attributes.get(name) for name in NODE_ATTRIBUTES))
+             for node in nodes],
+            [(edge.source, edge.target, edge.relation, *(edge.attributes.get(name) for name in EDGE_FIELDS))
+             for edge in edges])
+
+
+def _table(rows: list, schema: pa.Schema, output: str) -> pa.Table:
+    columns = [list(column) for column in zip(*rows)] if rows else [[] for _ in schema]
+    table = pa.table([pa.array(column, field.type) for column, field in zip(columns, schema)], schema=schema)
+    return table.append_column("output", pa.array([output] * len(rows), pa.string()))
+
+
+def element_batches(batches, aliases: dict[str, str], keep: set[str] | None) -> Iterator[pa.RecordBatch]:
+    """Snapshot lines (Arrow batches of text) → element rows; merged works and works outside `keep` are skipped."""
+    for batch in batches:
+        triples, sightings, edges = [], [], []
+        for text in batch.column(0).to_pylist():
+            if not text.strip():
+                continue
+            record = json.loads(text)
+            work_id = full_id(record["id"])
+            if work_id in aliases or (keep is not None and work_id not in keep):
+                continue
+            lines, seen, links = element_rows(from_record(record, aliases))
+            triples += [(line,) for line in lines]
+            sightings += seen
+            edges += links
+        tables = [_table(triples, TRIPLE_SCHEMA, "triple"), _table(sightings, SIGHTING_SCHEMA, "node"),
+                  _table(edges, EDGE_SCHEMA, "edge")]
+        yield from pa.concat_tables(tables, promote_options="default").select(ELEMENT_SCHEMA.names).to_batches()
+
+
+def _settled(name: str):
+    """A node attribute as `kg build` settles it: from the work's own node, else from the sighting in the
+    smallest work id that has it (`graph.merge_node` applied in id order)."""
+    from pyspark.sql import functions as F
+
+    sighting = F.when(F.col(name).isNotNull(), F.struct("partial", "seen_in", name))
+    return F.min(sighting).getField(name).alias(name)
+
+
+def _name_parts(folder: Path, suffix: str) -> None:
+    """Spark names parts with a per-run UUID; give them stable names so reruns are diffable."""
+    for stale in folder.glob(".*.crc"):
+        stale.unlink()
+    for number, part in enumerate(sorted(folder.glob("part-*"))):
+        part.rename(folder / f"part-{number:05d}{suffix}")
+
+
 def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[FeedPaper] | None = None,
-                   depth: int = 1, partitions: int | None = None) -> dict:
-    """Run the Spark job; returns counts (works kept, triples, nodes, edges)."""
-    from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
+                   depth: int = 1, partitions: int | None = None, memory: str | None = None,
+                   progress: Callable[[str], None] = lambda message: None) -> dict:
+    """Run the Spark job; returns counts (works kept, triples, nodes, edges).
+
+    Python does only the per-record work (parse, `from_record`, `element_rows`),
+    once per record, into a scratch Parquet table the three outputs are read
+    from (cheaper than Spark's cache here); removing duplicates, settling node
+    sightings and sorting run in Spark SQL on the JVM, faster than shuffles of
+    Python objects (bench/RESULTS.md has the figures).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
 
     files = work_files(root)
-    spark = spark_session(master)
+    spark = spark_session(master, partitions or len(files), memory)
     context = spark.sparkContext
     context.setLogLevel("ERROR")
     aliases = context.broadcast(merged_ids(root))
-    merged = set(aliases.value)
-    records = (context.textFile(",".join(str(f) for f in files), minPartitions=partitions or len(files))
-               .filter(lambda line: line.strip())
-               .map(json.loads)
-               .filter(lambda record: full_id(record["id"]) not in merged))
+    kept = None
     if feed is not None:
-        keep = neighbourhood(records, feed, depth, aliases)
-        kept = context.broadcast(keep)
-        records = records.filter(lambda record: full_id(record["id"]) in kept.value)
-    records = records.map(lambda record: from_record(record, aliases.value)).cache()
-    works = records.count()
+        records = (context.textFile(",".join(str(f) for f in files))
+                   .filter(lambda line: line.strip())
+                   .map(json.loads)
+                   .filter(lambda record: full_id(record["id"]) not in aliases.value))
+        kept = context.broadcast(neighbourhood(records, feed, depth, aliases))
+    text = spark.read.text([str(f) for f in files])
+    scratch = out / "_elements"
+    started = time.monotonic()
+    (text.mapInArrow(lambda batches: element_batches(batches, aliases.value, kept.value if kept else None),
+                     from_arrow_schema(ELEMENT_SCHEMA))
+     .write.mode("overwrite").parquet(str(scratch)))
+    elements = spark.read.parquet(str(scratch))
+    output = F.col("output")
+    works = elements.filter((output == "node") & ~F.col("partial")).count()
+    progress(f"{works:,} works read and transformed ({time.monotonic() - started:,.0f} s)")
 
-    lines = records.flatMap(lambda work: (line.rstrip("\n") for line in work_lines(work))).distinct()
-    lines = lines.sortBy(lambda line: line, numPartitions=partitions or max(1, context.defaultParallelism))
-    lines.saveAsTextFile(str(out / "ntriples"), compressionCodecClass="org.apache.hadoop.io.compress.GzipCodec")
+    triples = elements.filter(output == "triple").select("value").distinct().orderBy("value")
+    triples.write.mode("overwrite").text(str(out / "ntriples"), compression="gzip")
+    _name_parts(out / "ntriples", ".nt.gz")
+    progress(f"N-Triples written to {out / 'ntriples'} ({time.monotonic() - started:,.0f} s)")
 
-    elements = records.map(work_elements)
-    nodes = (elements.flatMap(lambda e: ((n.id, (n.complete, e[0][0].id, n.attributes)) for n in e[0]))
-             .reduceByKey(_merge_sightings)
-             .map(lambda item: [item[0]] + [item[1][2].get(name) for name in NODE_ATTRIBUTES]))
-    edges = (elements.flatMap(lambda e: ((edge.source, edge.target, edge.relation) + tuple(
-        edge.attributes.get(name) for name in EDGE_ATTRIBUTES if name != "relation") for edge in e[1]))
-             .distinct())
-    spark_type = {str: StringType(), int: LongType(), bool: BooleanType()}
-    node_schema = StructType([StructField("id", StringType(), False)] + [
-        StructField(name, spark_type[kind], True) for name, kind in NODE_ATTRIBUTES.items()])
-    edge_schema = StructType([StructField(name, StringType(), False) for name in ("source", "target", "relation")]
-                             + [StructField(name, spark_type[kind], True)
-                                for name, kind in EDGE_ATTRIBUTES.items() if name != "relation"])
-    spark.createDataFrame(nodes, node_schema).sort("id").write.mode("overwrite").parquet(str(out / "nodes"))
-    spark.createDataFrame(edges, edge_schema).sort("source", "target", "relation") \
-        .write.mode("overwrite").parquet(str(out / "edges"))
+    sightings = elements.filter(output == "node")
+    nodes = sightings.groupBy("id").agg(*(_settled(name) for name in NODE_ATTRIBUTES))
+    nodes.orderBy("id").write.mode("overwrite").parquet(str(out / "nodes"))
+    _name_parts(out / "nodes", ".parquet")
+    progress(f"nodes written to {out / 'nodes'} ({time.monotonic() - started:,.0f} s)")
+
+    edges = elements.filter(output == "edge").select(EDGE_SCHEMA.names).distinct()
+    edges.orderBy("source", "target", "relation").write.mode("overwrite").parquet(str(out / "edges"))
+    _name_parts(out / "edges", ".parquet")
+    progress(f"edges written to {out / 'edges'} ({time.monotonic() - started:,.0f} s)")
+
     counts = {"works": works, "triples": spark.read.text(str(out / "ntriples")).count(),
               "nodes": spark.read.parquet(str(out / "nodes")).count(),
               "edges": spark.read.parquet(str(out / "edges")).count(), "files": len(files)}
     (out / "summary.json").write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n")
     spark.stop()
+    shutil.rmtree(scratch)
     return counts
 
 

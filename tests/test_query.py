@@ -5,16 +5,19 @@ and on a real `oxigraph serve` started here; both must give the expected rows.
 """
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 import requests
 
+from conftest import ROOT
 from kg.openalex import full_id
 from kg.query import Embedded, Endpoint, QueryError, bind, find_query, library, publish
 from kg.store import Store
@@ -274,6 +277,20 @@ def parameters_for(name: str, facts: Facts) -> dict:
 
 
 LIBRARY = sorted(library())
+
+
+def test_the_library_ships_inside_the_package(tmp_path):
+    """A non-editable install (`pip install kg`) must find the queries: build the wheel and look inside."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "kg", source / "kg", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "wheel", source],
+                   check=True, capture_output=True)
+    names = set(zipfile.ZipFile(next((tmp_path / "wheel").glob("kg-*.whl"))).namelist())
+    assert {f"kg/queries/{name}.rq" for name in LIBRARY} <= names
+    assert "kg/shapes/kg-shapes.ttl" in names
 
 
 def test_the_library_has_at_least_twelve_documented_queries():

@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import WORLD
-from kg.export import build
+from kg.export import build, load
 from kg.openalex import full_id
 from kg.snapshot import build_snapshot
 from kg.store import Store
@@ -70,21 +71,45 @@ def spark_lines(out: Path) -> set[str]:
     return lines
 
 
-def test_spark_output_equals_kg_build_on_the_same_records(layout, tmp_path):
+@pytest.fixture(scope="module")
+def spark_out(layout, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("spark") / "out"
+    counts = build_snapshot(layout, out, master="local[2]")
+    assert counts["files"] == 6 and counts["works"] == len(world_records())
+    return out
+
+
+def test_spark_output_equals_kg_build_on_the_same_records(spark_out, tmp_path):
     store_path = tmp_path / "store.sqlite"
     with Store(store_path) as store:
         store.save_works(world_records(), "reference", complete=True, aliases=world_aliases())
     build(store_path, tmp_path / "export")
     expected = {line.rstrip("\n") for line in open(tmp_path / "export" / "kg.nt", encoding="utf-8")}
-    counts = build_snapshot(layout, tmp_path / "spark", master="local[2]")
-    assert counts["files"] == 6 and counts["works"] == len(world_records())
-    assert spark_lines(tmp_path / "spark") == expected
+    assert spark_lines(spark_out) == expected
     assert "not in the manifest" not in "".join(expected)
-    nodes = pd.read_parquet(tmp_path / "spark" / "nodes")
-    graph_counts = json.loads((tmp_path / "export" / "manifest.json").read_text())["counts"]
-    assert len(nodes) == sum(v for k, v in graph_counts.items() if k.startswith("nodes_"))
-    assert len(pd.read_parquet(tmp_path / "spark" / "edges")) == sum(
-        v for k, v in graph_counts.items() if k.startswith("edges_"))
+    graph = load(store_path).graph
+    nodes = pq.read_table(spark_out / "nodes").to_pylist()
+    assert [row["id"] for row in nodes] == sorted(graph.nodes)
+    assert {row.pop("id"): {k: v for k, v in row.items() if v is not None} for row in nodes} == dict(graph.nodes)
+    edges = pq.read_table(spark_out / "edges").to_pylist()
+    assert len(edges) == graph.number_of_edges()
+    assert {(e["source"], e["target"], e["relation"]) for e in edges} == set(graph.edges(keys=True))
+    assert not (spark_out / "_elements").exists()
+
+
+def test_a_rerun_gives_the_same_files(layout, spark_out, tmp_path):
+    """N-Triples parts are byte-identical; Parquet parts hold the same rows in the same order (parquet-mr
+    writes its footer's list of encodings in an order that can change between JVMs, so not bytes)."""
+    build_snapshot(layout, tmp_path / "again", master="local[2]")
+    parts = sorted(p.relative_to(spark_out) for p in spark_out.rglob("part-*"))
+    assert parts == sorted(p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("part-*"))
+    assert {part.parent.name for part in parts} == {"ntriples", "nodes", "edges"}
+    for part in parts:
+        first, second = spark_out / part, tmp_path / "again" / part
+        if part.suffix == ".parquet":
+            assert pq.read_table(first).equals(pq.read_table(second)), part
+        else:
+            assert first.read_bytes() == second.read_bytes(), part
 
 
 def expected_neighbourhood(seeds: set[str], depth: int) -> set[str]:
@@ -108,6 +133,8 @@ def test_feed_neighbourhood_keeps_exactly_the_expected_works(layout, tmp_path, d
     result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--master", "local[2]",
                 "--feed", feed, "--depth", depth)
     assert result.returncode == 0, result.stderr
+    assert "works read and transformed" in result.stderr and "N-Triples written" in result.stderr
+    assert not (tmp_path / "out" / "_elements").exists()
     nodes = pd.read_parquet(tmp_path / "out" / "nodes")
     kept = set(nodes.id[nodes.hydrated.fillna(False)])
     assert kept == expected_neighbourhood({full_id(r["id"]) for r in records}, depth)
