@@ -101,9 +101,15 @@ def _topic(data: dict | None) -> Topic | None:
 
 
 def from_record(record: dict, aliases: dict[str, str] | None = None, feed: FeedFacts | None = None) -> Work:
+    """A work record as model objects; `aliases` (merged id → surviving id, any entity type) are applied
+    to every id the record names except the work's own."""
     aliases = aliases or {}
+
+    def surviving(entity_id: str) -> str:
+        return aliases.get(full_id(entity_id), full_id(entity_id))
+
     source_data = (record.get("primary_location") or {}).get("source") or {}
-    source = Source(full_id(source_data["id"]), source_data.get("display_name"), source_data.get("type"),
+    source = Source(surviving(source_data["id"]), source_data.get("display_name"), source_data.get("type"),
                     source_data.get("issn_l")) if source_data.get("id") else None
     authorships = []
     for index, data in enumerate(record.get("authorships") or [], start=1):
@@ -111,13 +117,13 @@ def from_record(record: dict, aliases: dict[str, str] | None = None, feed: FeedF
         if not author.get("id"):
             continue
         institutions = tuple(
-            Institution(full_id(i["id"]), i.get("display_name"), i.get("ror"), i.get("country_code"))
+            Institution(surviving(i["id"]), i.get("display_name"), i.get("ror"), i.get("country_code"))
             for i in data.get("institutions") or [] if i.get("id"))
         raw = data.get("raw_affiliation_strings") or ([data["raw_affiliation_string"]] if data.get("raw_affiliation_string") else [])
         authorships.append(Authorship(
-            Author(full_id(author["id"]), author.get("display_name"), _orcid(author.get("orcid"))),
+            Author(surviving(author["id"]), author.get("display_name"), _orcid(author.get("orcid"))),
             index, institutions, data.get("is_corresponding"), "; ".join(raw) or None))
-    references = sorted({aliases.get(full_id(r), full_id(r)) for r in record.get("referenced_works") or []})
+    references = sorted({surviving(r) for r in record.get("referenced_works") or []})
     return Work(
         id=full_id(record["id"]),
         title=record.get("title") or record.get("display_name"),

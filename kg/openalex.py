@@ -10,6 +10,7 @@ rate-limited session pointed at any base URL.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import random
@@ -340,6 +341,24 @@ def snapshot_files(root: Path, entity: str) -> list[Path]:
     return flat + nested
 
 
+MERGED_ENTITIES = ("works", "authors", "institutions", "sources")
+
+
+def merged_ids(root: Path, entities: Iterable[str] = MERGED_ENTITIES) -> dict[str, str]:
+    """Merged ids (old → surviving id) from the snapshot's `data/merged_ids/{works,authors,…}/*.csv.gz`.
+
+    OpenAlex ids carry their entity type (W…, A…, I…, S…), so one map serves all.
+    """
+    aliases = {}
+    folder = root / "data" / "merged_ids"
+    for path in sorted(path for entity in entities for path in (folder / entity).glob("*.csv*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                aliases[full_id(row["id"])] = full_id(row["merge_into_id"])
+    return aliases
+
+
 class Snapshot:
     """OpenAlex records read from local JSON Lines, answering like the API does."""
 
@@ -355,6 +374,7 @@ class Snapshot:
             for record in read_jsonl(path):
                 self.works[full_id(record["id"])] = record
         self.merged = {full_id(r["old"]): full_id(r["new"]) for p in sorted(root.glob("merged*.jsonl")) for r in read_jsonl(p)}
+        self.merged |= merged_ids(root, ["works"])
         self.by_doi: dict[str, list[str]] = {}
         self.by_arxiv: dict[str, list[str]] = {}
         self.by_title: dict[str, list[str]] = {}

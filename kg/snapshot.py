@@ -1,8 +1,10 @@
 """The OpenAlex snapshot to RDF and Parquet on Apache Spark: `kg snapshot build`.
 
 Reads the snapshot layout (`data/works/updated_date=…/part_*.gz`; only the
-files its `manifest` lists when there is one; `data/merged_ids/works/*.csv.gz`
-applied as aliases) and sends every work record through the same pure
+files its `manifest` lists when there is one; the merged ids of works, authors,
+institutions and sources under `data/merged_ids/` applied: merged works are
+dropped, ids that name a merged entity are replaced by the surviving one) and
+sends every work record through the same pure
 per-record functions `kg build` uses (`model.from_record`, `rdf.work_lines`,
 `graph.work_elements`). Output: partitioned, gzip-compressed N-Triples
 (sorted across parts, duplicates removed) and Parquet node and edge tables.
@@ -13,13 +15,12 @@ them, hop by hop up to `depth`. (Titles are not matched here: a title-only
 feed goes through `kg enrich --snapshot`, whose rules need the fuzzy matcher.)
 
 Entity records (authors, sources, institutions, topics) are not read: works
-embed what the graph uses, so the output equals `kg build`'s.
+embed what the graph uses (names, ORCID, ROR, country, venue, topic labels),
+so the output equals `kg build`'s on the same records.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import json
 import os
 import shutil
@@ -33,7 +34,7 @@ import pyarrow as pa
 from kg.feeds import FeedPaper
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, work_elements
 from kg.model import from_record
-from kg.openalex import arxiv_doi, bare_doi, full_id
+from kg.openalex import arxiv_doi, bare_doi, full_id, merged_ids
 from kg.rdf import work_lines
 
 
@@ -58,17 +59,6 @@ def work_files(root: Path) -> list[Path]:
     if not files:
         raise SnapshotError(f"no work files under {folder}/updated_date=*/: is {root} an OpenAlex snapshot folder?")
     return files
-
-
-def merged_ids(root: Path) -> dict[str, str]:
-    """Merged work ids (old → surviving id) from `data/merged_ids/works/*.csv.gz`."""
-    aliases = {}
-    for path in sorted((root / "data" / "merged_ids" / "works").glob("*.csv*")):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                aliases[full_id(row["id"])] = full_id(row["merge_into_id"])
-    return aliases
 
 
 def seed_keys(papers: list[FeedPaper]) -> tuple[set[str], set[str]]:
@@ -185,25 +175,41 @@ def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[
     sightings and sorting run in Spark SQL on the JVM, faster than shuffles of
     Python objects (bench/RESULTS.md has the figures).
     """
+    files = work_files(root)
+    if feed is not None:
+        titles_only = [paper for paper in feed if not (paper.openalex_id or paper.doi or paper.arxiv_id)]
+        if len(titles_only) == len(feed):
+            raise SnapshotError(f"the feed's {len(feed)} papers have no OpenAlex id, DOI or arXiv id to look up: "
+                                "match titles with `kg enrich --snapshot` instead")
+        if titles_only:
+            progress(f"{len(titles_only)} of {len(feed)} feed papers have only a title and are skipped "
+                     "(match titles with `kg enrich --snapshot`)")
+    spark = spark_session(master, partitions or len(files), memory)
+    try:
+        return _convert(spark, files, merged_ids(root), out, feed, depth, progress)
+    finally:
+        spark.stop()
+
+
+def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed: list[FeedPaper] | None,
+             depth: int, progress: Callable[[str], None]) -> dict:
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    files = work_files(root)
-    spark = spark_session(master, partitions or len(files), memory)
     context = spark.sparkContext
     context.setLogLevel("ERROR")
-    aliases = context.broadcast(merged_ids(root))
+    merged = context.broadcast(aliases)
     kept = None
     if feed is not None:
         records = (context.textFile(",".join(str(f) for f in files))
                    .filter(lambda line: line.strip())
                    .map(json.loads)
-                   .filter(lambda record: full_id(record["id"]) not in aliases.value))
-        kept = context.broadcast(neighbourhood(records, feed, depth, aliases))
+                   .filter(lambda record: full_id(record["id"]) not in merged.value))
+        kept = context.broadcast(neighbourhood(records, feed, depth, merged))
     text = spark.read.text([str(f) for f in files])
     scratch = out / "_elements"
     started = time.monotonic()
-    (text.mapInArrow(lambda batches: element_batches(batches, aliases.value, kept.value if kept else None),
+    (text.mapInArrow(lambda batches: element_batches(batches, merged.value, kept.value if kept else None),
                      from_arrow_schema(ELEMENT_SCHEMA))
      .write.mode("overwrite").parquet(str(scratch)))
     elements = spark.read.parquet(str(scratch))
@@ -231,7 +237,6 @@ def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[
               "nodes": spark.read.parquet(str(out / "nodes")).count(),
               "edges": spark.read.parquet(str(out / "edges")).count(), "files": len(files)}
     (out / "summary.json").write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n")
-    spark.stop()
     shutil.rmtree(scratch)
     return counts
 
@@ -241,6 +246,9 @@ def neighbourhood(records, feed: list[FeedPaper], depth: int, aliases) -> set[st
     ids, dois = seed_keys(feed)
     seeds = set(records.filter(lambda r: full_id(r["id"]) in ids or (bare_doi(r.get("doi")) or "").lower() in dois)
                 .map(lambda r: full_id(r["id"])).collect())
+    if not seeds:
+        raise SnapshotError(f"none of the feed's papers ({len(feed)}) is in the snapshot "
+                            "(looked up by OpenAlex id, DOI and arXiv DOI)")
     citations = records.flatMap(lambda r: _citations(r, aliases.value)).cache()
     keep, frontier = set(seeds), set(seeds)
     for _ in range(depth):

@@ -120,6 +120,22 @@ def test_arxiv_ids_found_in_real_records():
         assert row["arxiv_id"].lower() in arxiv_ids_of(works[row["openalex_id"]]), row
 
 
+def test_snapshot_layout_with_merged_ids_answers_like_the_api(tmp_path):
+    """The real snapshot layout: works under updated_date partitions, merged ids as gzip CSV (a merged id
+    answers with the surviving id, as the API's 301 does)."""
+    part = tmp_path / "data" / "works" / "updated_date=2026-08-11" / "part_000.gz"
+    part.parent.mkdir(parents=True)
+    with gzip.open(part, "wt", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": "https://openalex.org/W20", "title": "The surviving work"}) + "\n")
+    merged = tmp_path / "data" / "merged_ids" / "works" / "2026-08-11.csv.gz"
+    merged.parent.mkdir(parents=True)
+    with gzip.open(merged, "wt", newline="") as handle:
+        handle.write("merge_date,id,merge_into_id\n2026-08-11,W10,W20\n")
+    snapshot = Snapshot(tmp_path)
+    assert snapshot.single_work("W10") == "https://openalex.org/W20"
+    assert snapshot.single_work("W20")["title"] == "The surviving work"
+
+
 def test_user_agent_and_connection_reuse(server):
     api = api_for(server)
     api.works_by_ids(["W6483222203"])

@@ -34,6 +34,24 @@ def world_aliases() -> dict[str, str]:
     return {row["old"]: row["new"] for row in rows}
 
 
+def merged_entities() -> dict[str, str]:
+    """An author and an institution of the world, merged into ids no record uses."""
+    authorships = [a for r in world_records() for a in r.get("authorships") or []]
+    author = next(a["author"]["id"] for a in authorships if (a.get("author") or {}).get("id"))
+    institution = next(i["id"] for a in authorships for i in a.get("institutions") or [] if i.get("id"))
+    return {full_id(author): "https://openalex.org/A9999999999",
+            full_id(institution): "https://openalex.org/I9999999999"}
+
+
+def write_merged_ids(folder: Path, aliases: dict[str, str]) -> None:
+    folder.mkdir(parents=True)
+    with gzip.open(folder / "2026-08-11.csv.gz", "wt", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["merge_date", "id", "merge_into_id"])
+        for old, new in sorted(aliases.items()):
+            writer.writerow(["2026-08-11", old.rsplit("/", 1)[-1], new.rsplit("/", 1)[-1]])
+
+
 @pytest.fixture(scope="module")
 def layout(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("snapshot")
@@ -53,13 +71,10 @@ def layout(tmp_path_factory) -> Path:
         stray.write(json.dumps({"id": "https://openalex.org/W1", "title": "not in the manifest"}) + "\n")
     (root / "data" / "works" / "manifest").write_text(json.dumps(
         {"entries": entries, "meta": {"record_count": len(records)}}))
-    merged = root / "data" / "merged_ids" / "works"
-    merged.mkdir(parents=True)
-    with gzip.open(merged / "2026-08-11.csv.gz", "wt", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["merge_date", "id", "merge_into_id"])
-        for old, new in sorted(world_aliases().items()):
-            writer.writerow(["2026-08-11", old.rsplit("/", 1)[-1], new.rsplit("/", 1)[-1]])
+    write_merged_ids(root / "data" / "merged_ids" / "works", world_aliases())
+    for entity, prefix in (("authors", "/A"), ("institutions", "/I")):
+        write_merged_ids(root / "data" / "merged_ids" / entity,
+                         {old: new for old, new in merged_entities().items() if prefix in old})
     return root
 
 
@@ -82,11 +97,16 @@ def spark_out(layout, tmp_path_factory) -> Path:
 def test_spark_output_equals_kg_build_on_the_same_records(spark_out, tmp_path):
     store_path = tmp_path / "store.sqlite"
     with Store(store_path) as store:
-        store.save_works(world_records(), "reference", complete=True, aliases=world_aliases())
+        store.save_works(world_records(), "reference", complete=True,
+                         aliases={**world_aliases(), **merged_entities()})
     build(store_path, tmp_path / "export")
     expected = {line.rstrip("\n") for line in open(tmp_path / "export" / "kg.nt", encoding="utf-8")}
-    assert spark_lines(spark_out) == expected
+    lines = spark_lines(spark_out)
+    assert lines == expected
     assert "not in the manifest" not in "".join(expected)
+    for old, new in merged_entities().items():
+        assert not any(f"/{old.rsplit('/', 1)[-1]}>" in line for line in lines)
+        assert any(f"/{new.rsplit('/', 1)[-1]}>" in line for line in lines)
     graph = load(store_path).graph
     nodes = pq.read_table(spark_out / "nodes").to_pylist()
     assert [row["id"] for row in nodes] == sorted(graph.nodes)
@@ -128,12 +148,14 @@ def expected_neighbourhood(seeds: set[str], depth: int) -> set[str]:
 def test_feed_neighbourhood_keeps_exactly_the_expected_works(layout, tmp_path, depth):
     records = [r for r in world_records() if r.get("doi") and r.get("referenced_works")][:3]
     feed = tmp_path / "feed.txt"
-    feed.write_text("# three works of the synthetic world, by DOI and by OpenAlex id\n"
-                    f"{records[0]['doi']}\n{records[1]['doi']}\n{records[2]['id'].rsplit('/', 1)[-1]}\n")
+    feed.write_text("# three works of the synthetic world, by DOI and by OpenAlex id, and a title\n"
+                    f"{records[0]['doi']}\n{records[1]['doi']}\n{records[2]['id'].rsplit('/', 1)[-1]}\n"
+                    "A Title This Job Cannot Match\n")
     result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--master", "local[2]",
                 "--feed", feed, "--depth", depth)
     assert result.returncode == 0, result.stderr
     assert "works read and transformed" in result.stderr and "N-Triples written" in result.stderr
+    assert "1 of 4 feed papers have only a title and are skipped" in result.stderr
     assert not (tmp_path / "out" / "_elements").exists()
     nodes = pd.read_parquet(tmp_path / "out" / "nodes")
     kept = set(nodes.id[nodes.hydrated.fillna(False)])
@@ -144,3 +166,18 @@ def test_feed_neighbourhood_keeps_exactly_the_expected_works(layout, tmp_path, d
 def test_not_a_snapshot_folder_says_so(tmp_path):
     result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out")
     assert result.returncode == 2 and "OpenAlex snapshot folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_feed_of_titles_only_is_refused_before_spark_starts(layout, tmp_path):
+    feed = tmp_path / "titles.txt"
+    feed.write_text("Attention Is All You Need\n")
+    result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--feed", feed)
+    assert result.returncode == 2 and "kg enrich --snapshot" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_feed_with_nothing_in_the_snapshot_says_so(layout, tmp_path):
+    feed = tmp_path / "elsewhere.txt"
+    feed.write_text("10.9999/not-in-this-snapshot\n")
+    result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--master", "local[2]", "--feed", feed)
+    assert result.returncode == 2, result.stderr
+    assert "none of the feed's papers (1) is in the snapshot" in result.stderr and "Traceback" not in result.stderr
