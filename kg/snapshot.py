@@ -54,6 +54,13 @@ def work_files(root: Path) -> list[Path]:
         if missing:
             raise SnapshotError(f"{manifest} lists {len(missing)} files that are not there, e.g. {missing[0]}: "
                                 "finish the download (aws s3 sync) first")
+        sizes = [(f, entry.get("meta", {}).get("content_length")) for f, entry in zip(files, entries)]
+        partial = [(f, size) for f, size in sizes if size is not None and f.stat().st_size != size]
+        if partial:
+            path, size = partial[0]
+            raise SnapshotError(f"{len(partial)} files differ in size from what {manifest} lists, e.g. {path} "
+                                f"({path.stat().st_size:,} bytes, not {size:,}): finish the download "
+                                "(aws s3 sync) first")
         return files
     files = sorted(folder.glob("updated_date=*/part_*"))
     if not files:

@@ -181,3 +181,17 @@ def test_a_feed_with_nothing_in_the_snapshot_says_so(layout, tmp_path):
     result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--master", "local[2]", "--feed", feed)
     assert result.returncode == 2, result.stderr
     assert "none of the feed's papers (1) is in the snapshot" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_part_file_cut_short_is_caught_by_the_manifest(tmp_path):
+    part = tmp_path / "data" / "works" / "updated_date=2026-08-11" / "part_000.gz"
+    part.parent.mkdir(parents=True)
+    with gzip.open(part, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in world_records()[:50])
+    entry = {"url": "s3://openalex/data/works/updated_date=2026-08-11/part_000.gz",
+             "meta": {"content_length": part.stat().st_size}}
+    (part.parent.parent / "manifest").write_text(json.dumps({"entries": [entry]}))
+    part.write_bytes(part.read_bytes()[:-100])
+    result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out")
+    assert result.returncode == 2 and "differ in size" in result.stderr and "part_000.gz" in result.stderr
+    assert "Traceback" not in result.stderr
