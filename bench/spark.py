@@ -63,7 +63,7 @@ def bench_spark(works: int, references: int, cores: int | None = None) -> None:
     print(table(["works", "triples", "seconds", "works/s", "works/s per core",
                  f"projected: {SNAPSHOT_WORKS / 1e6:.0f}M works on 16 cores", "SemOpenAlex, 16 vCPU"],
                 [[f"{counts['works']:,}", f"{counts['triples']:,}", f"{seconds:,.0f}",
-                  f"{counts['works'] / seconds:,.0f}", f"{per_core:,.0f}", f"{projection_days:.1f} days",
+                  f"{counts['works'] / seconds:,.0f}", f"{per_core:,.0f}", f"{projection_days:.2f} days",
                   f"{SEMOPENALEX_DAYS[0]}–{SEMOPENALEX_DAYS[1]} days"]]))
     print("\nPhases (time since the job began reading records):\n")
     print("\n".join(f"* {phase}" for phase in phases))
