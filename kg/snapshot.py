@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -134,14 +135,28 @@ def _table(rows: list, schema: pa.Schema, output: str) -> pa.Table:
     return table.append_column("output", pa.array([output] * len(rows), pa.string()))
 
 
+BAD_LINE = "not an OpenAlex work record"
+"""Marks the error a worker raises for a bad line, so the driver can report it in one line."""
+
+
+def parse_record(text: str, file: str) -> dict:
+    try:
+        record = json.loads(text)
+        full_id(record["id"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ValueError(f"{BAD_LINE} in {file}: {text[:80]!r}") from None
+    return record
+
+
 def element_batches(batches, aliases: dict[str, str], keep: set[str] | None) -> Iterator[pa.RecordBatch]:
-    """Snapshot lines (Arrow batches of text) → element rows; merged works and works outside `keep` are skipped."""
+    """Snapshot lines (Arrow batches of text and file) → element rows; merged works and works outside `keep`
+    are skipped."""
     for batch in batches:
         triples, sightings, edges = [], [], []
-        for text in batch.column(0).to_pylist():
+        for text, file in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
             if not text.strip():
                 continue
-            record = json.loads(text)
+            record = parse_record(text, file)
             work_id = full_id(record["id"])
             if work_id in aliases or (keep is not None and work_id not in keep):
                 continue
@@ -194,8 +209,26 @@ def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[
     spark = spark_session(master, partitions or len(files), memory)
     try:
         return _convert(spark, files, merged_ids(root), out, feed, depth, progress)
+    except Exception as error:
+        problem = _bad_input(error)
+        if problem is None:
+            raise
+        raise problem from None
     finally:
         spark.stop()
+
+
+def _bad_input(error: Exception) -> SnapshotError | None:
+    """A Spark failure caused by the snapshot's content, as one line; Spark wraps worker errors in pages
+    of Java and Python stack traces."""
+    text = str(error)
+    if found := re.search(rf"{BAD_LINE} in [^\n]*", text):
+        return SnapshotError(f"{found.group(0)}: is the download complete and the file from the works snapshot?")
+    if "Unexpected end of input stream" in text:
+        file = re.search(r"reading file (\S+?)\.?\s", text)
+        return SnapshotError(f"{file.group(1) if file else 'a snapshot file'} ends early (cut-short gzip): "
+                             "finish the download (aws s3 sync) and run again")
+    return None
 
 
 def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed: list[FeedPaper] | None,
@@ -204,16 +237,15 @@ def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     context = spark.sparkContext
-    context.setLogLevel("ERROR")
+    context.setLogLevel("FATAL")
     merged = context.broadcast(aliases)
+    text = spark.read.text([str(f) for f in files]).select("value", F.col("_metadata.file_path").alias("file"))
     kept = None
     if feed is not None:
-        records = (context.textFile(",".join(str(f) for f in files))
-                   .filter(lambda line: line.strip())
-                   .map(json.loads)
+        records = (text.rdd.filter(lambda row: row.value.strip())
+                   .map(lambda row: parse_record(row.value, row.file))
                    .filter(lambda record: full_id(record["id"]) not in merged.value))
         kept = context.broadcast(neighbourhood(records, feed, depth, merged))
-    text = spark.read.text([str(f) for f in files])
     scratch = out / "_elements"
     started = time.monotonic()
     (text.mapInArrow(lambda batches: element_batches(batches, merged.value, kept.value if kept else None),

@@ -195,3 +195,30 @@ def test_a_part_file_cut_short_is_caught_by_the_manifest(tmp_path):
     result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out")
     assert result.returncode == 2 and "differ in size" in result.stderr and "part_000.gz" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def with_a_broken_line(good: bytes) -> bytes:
+    return gzip.compress(good + b'{"id": "https://openalex.org/W5", "title": "cut \n')
+
+
+def cut_short(good: bytes) -> bytes:
+    packed = gzip.compress(good)
+    return packed[:len(packed) // 2]
+
+
+BROKEN_CONTENT = {"not a work record": (with_a_broken_line, "not an OpenAlex work record in file:"),
+                  "cut-short gzip": (cut_short, "ends early (cut-short gzip)")}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_CONTENT))
+def test_broken_snapshot_content_is_named_in_one_line(tmp_path, case):
+    """No manifest to check sizes against: the problem surfaces inside Spark and still ends as one line."""
+    make, message = BROKEN_CONTENT[case]
+    part = tmp_path / "data" / "works" / "updated_date=2026-08-11" / "part_000.gz"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(make("".join(json.dumps(r) + "\n" for r in world_records()[:300]).encode()))
+    result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out", "--master", "local[1]")
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("kg: error: ") and message in last and "part_000.gz" in last, last
+    assert "Traceback" not in result.stderr and "Py4J" not in result.stderr, result.stderr
