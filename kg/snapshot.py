@@ -178,6 +178,21 @@ def _settled(name: str):
     return F.min(sighting).getField(name).alias(name)
 
 
+def _write(frame, folder: Path, suffix: str) -> int:
+    """Write a frame as gzip text (`.nt.gz`) or Parquet parts; returns the rows, counted while writing."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    written = Observation()
+    writer = frame.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite")
+    if suffix == ".nt.gz":
+        writer.text(str(folder), compression="gzip")
+    else:
+        writer.parquet(str(folder))
+    _name_parts(folder, suffix)
+    return written.get["rows"]
+
+
 def _name_parts(folder: Path, suffix: str) -> None:
     """Spark names parts with a per-run UUID; give them stable names so reruns are diffable."""
     for stale in folder.glob(".*.crc"):
@@ -256,25 +271,19 @@ def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed:
     works = elements.filter((output == "node") & ~F.col("partial")).count()
     progress(f"{works:,} works read and transformed ({time.monotonic() - started:,.0f} s)")
 
+    counts = {"works": works, "files": len(files)}
     triples = elements.filter(output == "triple").select("value").distinct().orderBy("value")
-    triples.write.mode("overwrite").text(str(out / "ntriples"), compression="gzip")
-    _name_parts(out / "ntriples", ".nt.gz")
+    counts["triples"] = _write(triples, out / "ntriples", ".nt.gz")
     progress(f"N-Triples written to {out / 'ntriples'} ({time.monotonic() - started:,.0f} s)")
 
-    sightings = elements.filter(output == "node")
-    nodes = sightings.groupBy("id").agg(*(_settled(name) for name in NODE_ATTRIBUTES))
-    nodes.orderBy("id").write.mode("overwrite").parquet(str(out / "nodes"))
-    _name_parts(out / "nodes", ".parquet")
+    nodes = elements.filter(output == "node").groupBy("id").agg(*(_settled(name) for name in NODE_ATTRIBUTES))
+    counts["nodes"] = _write(nodes.orderBy("id"), out / "nodes", ".parquet")
     progress(f"nodes written to {out / 'nodes'} ({time.monotonic() - started:,.0f} s)")
 
     edges = elements.filter(output == "edge").select(EDGE_SCHEMA.names).distinct()
-    edges.orderBy("source", "target", "relation").write.mode("overwrite").parquet(str(out / "edges"))
-    _name_parts(out / "edges", ".parquet")
+    counts["edges"] = _write(edges.orderBy("source", "target", "relation"), out / "edges", ".parquet")
     progress(f"edges written to {out / 'edges'} ({time.monotonic() - started:,.0f} s)")
 
-    counts = {"works": works, "triples": spark.read.text(str(out / "ntriples")).count(),
-              "nodes": spark.read.parquet(str(out / "nodes")).count(),
-              "edges": spark.read.parquet(str(out / "edges")).count(), "files": len(files)}
     (out / "summary.json").write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n")
     shutil.rmtree(scratch)
     return counts

@@ -115,6 +115,8 @@ def test_spark_output_equals_kg_build_on_the_same_records(spark_out, tmp_path):
     assert len(edges) == graph.number_of_edges()
     assert {(e["source"], e["target"], e["relation"]) for e in edges} == set(graph.edges(keys=True))
     assert not (spark_out / "_elements").exists()
+    summary = json.loads((spark_out / "summary.json").read_text())
+    assert (summary["triples"], summary["nodes"], summary["edges"]) == (len(lines), len(nodes), len(edges))
 
 
 def test_a_rerun_gives_the_same_files(layout, spark_out, tmp_path):
