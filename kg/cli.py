@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Iterator
@@ -445,6 +446,13 @@ def publish(endpoint, graph, append, data) -> None:
 
 # -- kg snapshot build ------------------------------------------------------------------
 
+def _memory_size(context, parameter, value: str) -> str:
+    """Spark's JVM fails to start on a bad size with a misleading message, so check it here."""
+    if not re.fullmatch(r"\d+[kmgt]?", value.strip().lower()):
+        raise click.BadParameter(f"{value!r} is not a size: give one like 4g or 512m")
+    return value.strip().lower()
+
+
 @cli.group()
 def snapshot() -> None:
     """Work from the OpenAlex snapshot on Apache Spark (for more than the API should serve)."""
@@ -462,7 +470,7 @@ def snapshot() -> None:
               help="Citation hops (either direction) around the feed's works.")
 @click.option("--partitions", type=click.IntRange(min=1), default=None,
               help="Partitions of Spark's shuffles, about the number of output parts (default: one per input file).")
-@click.option("--memory", default="4g", show_default=True,
+@click.option("--memory", default="4g", show_default=True, callback=_memory_size,
               help="Spark driver memory; in local mode all the memory Spark has (ignored under spark-submit, "
                    "which sets its own).")
 def snapshot_build(snapshot_dir, out, master, feeds, depth, partitions, memory) -> None:

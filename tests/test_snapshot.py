@@ -165,6 +165,11 @@ def test_feed_neighbourhood_keeps_exactly_the_expected_works(layout, tmp_path, d
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["works"] == len(kept)
 
 
+def test_a_memory_size_spark_cannot_read_is_refused(layout, tmp_path):
+    result = kg("snapshot", "build", layout, "--out", tmp_path / "out", "--memory", "lots")
+    assert result.returncode == 2 and "'lots' is not a size" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_not_a_snapshot_folder_says_so(tmp_path):
     result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out")
     assert result.returncode == 2 and "OpenAlex snapshot folder" in result.stderr and "Traceback" not in result.stderr
