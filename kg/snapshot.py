@@ -213,6 +213,8 @@ def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[
     Python objects (bench/RESULTS.md has the figures).
     """
     files = work_files(root)
+    if out.exists() and not out.is_dir():
+        raise SnapshotError(f"--out {out} is a file: give a folder for ntriples/, nodes/, edges/ and summary.json")
     if feed is not None:
         titles_only = [paper for paper in feed if not (paper.openalex_id or paper.doi or paper.arxiv_id)]
         if len(titles_only) == len(feed):

@@ -170,6 +170,12 @@ def test_a_memory_size_spark_cannot_read_is_refused(layout, tmp_path):
     assert result.returncode == 2 and "'lots' is not a size" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_output_path_that_is_a_file_is_refused(layout, tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    result = kg("snapshot", "build", layout, "--out", tmp_path / "taken")
+    assert result.returncode == 2 and "is a file: give a folder" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_not_a_snapshot_folder_says_so(tmp_path):
     result = kg("snapshot", "build", tmp_path, "--out", tmp_path / "out")
     assert result.returncode == 2 and "OpenAlex snapshot folder" in result.stderr and "Traceback" not in result.stderr
