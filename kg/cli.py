@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -20,20 +21,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kg import __version__
-from kg.feeds import HF_API_URL, FeedError, FeedResult, hf_daily_url, read_inputs
-from kg.openalex import DEFAULT_URL, BudgetExhausted, OpenAlexAPI, OpenAlexError, Snapshot
-from kg.query import QueryError
-from kg.render import FORMATS, RenderError
-from kg.report import ReportError
-from kg.snapshot import SnapshotError
+from kg.errors import EXIT_USER_ERROR, BudgetExhausted, KgError
+from kg.feeds import FeedResult, read_inputs
+from kg.sources import DEFAULT_URL, HF_API_URL
 
-EXIT_USER_ERROR = 2
-EXIT_BUDGET = 3
-
-
-class KgError(Exception):
-    """A user-facing problem outside feeds and OpenAlex (bad option values, missing exports)."""
-
+FIGURE_FORMATS = ["svg", "png", "pdf"]
 
 def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
@@ -67,12 +59,10 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(EXIT_USER_ERROR)
-    except BudgetExhausted as error:
-        stderr().print(f"kg: stopped: {error}")
-        sys.exit(EXIT_BUDGET)
-    except (FeedError, OpenAlexError, KgError, QueryError, RenderError, ReportError, SnapshotError) as error:
-        stderr().print(f"kg: error: {error}", markup=False)
-        sys.exit(EXIT_USER_ERROR)
+    except KgError as error:
+        stopped = "stopped" if isinstance(error, BudgetExhausted) else "error"
+        stderr().print(f"kg: {stopped}: {error}", markup=False)
+        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         stderr().print("kg: interrupted; everything fetched so far is stored, rerun the same command to continue")
         sys.exit(130)
@@ -91,21 +81,46 @@ def feed_options(command: Callable) -> Callable:
     command = click.option("--hf-date", "hf_dates", multiple=True, metavar="YYYY-MM-DD",
                            help="Also read the Hugging Face daily papers of this date (live API).")(command)
     command = click.option("--hf-url", default=HF_API_URL, show_default=True, envvar="KG_HF_URL",
-                           help="Base URL of the Hugging Face API.")(command)
+                           help="Base URL of the Hugging Face API (env KG_HF_URL); HF_TOKEN is sent when set.")(command)
     command = click.option("--year", type=int, default=None,
                            help="Year for page dates shown without one (default: this year).")(command)
     return command
 
 
+def hugging_face(hf_url: str, out: Path | None = None):
+    from kg.sources.huggingface import HuggingFace
+
+    cache = None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        cache = out / "kg-hf-cache.sqlite"
+    return HuggingFace(hf_url, os.environ.get("HF_TOKEN") or None, cache_path=cache)
+
+
 def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, year: int | None) -> FeedResult:
-    sources = list(inputs) + [hf_daily_url(d, hf_url) for d in hf_dates]
-    if not sources:
+    if not inputs and not hf_dates:
         raise KgError("no feed given: name files, URLs or --hf-date YYYY-MM-DD")
-    result = read_inputs(sources, year)
+    days = {}
+    if hf_dates:
+        client = hugging_face(hf_url)
+        try:
+            days = {f"hf-daily-{day}": client.daily_papers(day) for day in map(check_date, hf_dates)}
+        finally:
+            client.close()
+    result = read_inputs(list(inputs), year, documents=days)
     console = stderr()
     for warning in result.warnings:
         console.print(f"warning: {warning}", markup=False)
     return result
+
+
+def check_date(value: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise KgError(f"--hf-date {value!r}: expected a date as YYYY-MM-DD") from None
 
 
 def source_options(command: Callable) -> Callable:
@@ -115,8 +130,11 @@ def source_options(command: Callable) -> Callable:
                            help="OpenAlex API base URL (env KG_OPENALEX_URL).")(command)
     command = click.option("--api-key", envvar="OPENALEX_API_KEY", default=None,
                            help="OpenAlex API key (env OPENALEX_API_KEY). Never written anywhere.")(command)
-    command = click.option("--rate", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-                           help="Requests per second at most.")(command)
+    command = click.option("--rate", type=click.FloatRange(min=0.1), default=None,
+                           help="OpenAlex requests per second at most (default: the plan's, 10 keyless, 30 with a "
+                                "key; kg slows down further whenever OpenAlex throttles).")(command)
+    command = click.option("--no-hf", is_flag=True,
+                           help="Do not ask Hugging Face for the arXiv ids of titles (on by default with the API).")(command)
     command = click.option("--budget", type=click.FloatRange(min=0), default=None,
                            help="Stop before spending more than this many USD of OpenAlex credits.")(command)
     command = click.option("--workers", type=click.IntRange(1, 16), default=4, show_default=True,
@@ -168,35 +186,51 @@ def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
 
 def open_source(snapshot, openalex_url, api_key, rate, budget, out: Path):
     if snapshot is not None:
+        from kg.sources.local import Snapshot
+
         return Snapshot(snapshot)
+    from kg.sources.openalex import OpenAlexAPI
+
     out.mkdir(parents=True, exist_ok=True)
     return OpenAlexAPI(openalex_url, api_key, rate=rate, budget_usd=budget, cache_path=out / "kg-http-cache.sqlite")
 
 
-def do_enrich(papers, store: Path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out: Path):
+def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key, rate, budget, workers, citing,
+              depth, hf_url, no_hf):
+    """Enrich into the store and print what it found and what it cost; the source is closed whatever happens."""
     from kg.enrich import EnrichOptions, Enricher
     from kg.store import Store
 
     source = open_source(snapshot, openalex_url, api_key, rate, budget, out)
+    index = None if (no_hf or snapshot is not None) else hugging_face(hf_url, out)
     console = stderr()
     with Store(store) as db, progress_display() as progress:
-        enricher = Enricher(source, db, EnrichOptions(citing=citing, depth=depth, workers=workers), progress)
+        enricher = Enricher(source, db, EnrichOptions(citing=citing, depth=depth, workers=workers), progress, index)
         try:
             summary = enricher.run(papers)
         except BudgetExhausted as error:
             done = sum(1 for r in db.resolutions().values())
-            raise BudgetExhausted(f"{error}. {done} of {len(papers)} feed papers are resolved and stored in {store}; "
-                                  "rerun the same command later (or with a higher --budget) to continue") from None
+            raise BudgetExhausted(f"{error}. {done} of {len(papers)} feed papers are resolved and everything fetched "
+                                  f"is stored in {store}; rerun the same command then (or with a higher --budget) "
+                                  "to continue") from None
         finally:
             source.close()
+            if index is not None:
+                index.close()
+    console.print(f"{summary.matched} matched, {len(summary.unmatched)} unmatched ({summary.ambiguous} ambiguous, "
+                  f"{summary.pending} pending) of {summary.papers} feed papers; {summary.works_stored} works stored; "
+                  f"{summary.missing_references} referenced ids unknown to OpenAlex (merged or deleted)", markup=False)
     stats = source.stats
-    kinds = ", ".join(f"{k} {v}" for k, v in sorted(stats.counts.items())) or "none"
-    console.print(f"{summary.matched} matched, {len(summary.unmatched)} unmatched "
-                  f"({summary.ambiguous} ambiguous) of {summary.papers} feed papers; {summary.works_stored} works stored")
-    console.print(f"requests: {kinds} (cache hits {stats.cache_hits}, retries {stats.retries}); "
-                  f"estimated credits ${stats.credits_usd:.4f}; {summary.seconds:.1f} s; store {store}", markup=False)
+    spent = f"spent ${stats.spent_usd:.4f} ({stats.spent_usd * 10_000:.0f} credits)"
+    if stats.remaining_usd is not None:
+        spent += f", ${stats.remaining_usd:.4f} left today"
+    console.print(f"{source.name} requests: {stats.summary()}; {spent}; {summary.seconds:.1f} s; store {store}",
+                  markup=False)
+    if index is not None:
+        console.print(f"Hugging Face requests: {index.stats.summary()}", markup=False)
     for paper, resolution in summary.unmatched:
-        console.print(f"  unmatched: {paper.title or paper.key} ({resolution.reason})", markup=False)
+        console.print(f"  {resolution.status.replace('_', ' ')}: {paper.title or paper.key} ({resolution.reason})",
+                      markup=False)
     return summary
 
 
@@ -204,12 +238,34 @@ def do_enrich(papers, store: Path, snapshot, openalex_url, api_key, rate, budget
 @feed_options
 @source_options
 @out_options
-def enrich(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
-           out, store) -> None:
+def enrich(inputs, hf_dates, hf_url, year, out, store, **source) -> None:
     """Match feed papers to OpenAlex works and fetch authors, venues, topics and references."""
     result = read_feed(inputs, hf_dates, hf_url, year)
-    do_enrich(result.papers, store_path(out, store), snapshot, openalex_url, api_key, rate, budget, workers,
-              citing, depth, out)
+    do_enrich(result.papers, store_path(out, store), out, hf_url=hf_url, **source)
+
+
+@cli.command()
+@click.option("--openalex-url", envvar="KG_OPENALEX_URL", default=DEFAULT_URL, show_default=True,
+              help="OpenAlex API base URL (env KG_OPENALEX_URL).")
+@click.option("--api-key", envvar="OPENALEX_API_KEY", default=None, help="OpenAlex API key (env OPENALEX_API_KEY).")
+def budget(openalex_url, api_key) -> None:
+    """Show what the OpenAlex key has left today (free: asks /rate-limit)."""
+    from kg.sources.openalex import OpenAlexAPI, keyless_limits
+
+    if not api_key:
+        click.echo(keyless_limits())
+        return
+    client = OpenAlexAPI(openalex_url, api_key)
+    try:
+        limits = client.rate_limit()
+    finally:
+        client.close()
+    costs = limits.get("endpoint_costs_usd") or {}
+    click.echo(f"today: ${limits.get('daily_used_usd', 0):.4f} used of ${limits.get('daily_budget_usd', 0):.4f}, "
+               f"${limits.get('daily_remaining_usd', 0):.4f} left (prepaid ${limits.get('prepaid_remaining_usd', 0):.4f});"
+               f" resets {limits.get('resets_at', 'at midnight UTC')}")
+    if costs:
+        click.echo("cost per request: " + ", ".join(f"{kind} ${usd:g}" for kind, usd in costs.items()))
 
 
 def existing_store(out: Path, store: Path | None) -> Path:
@@ -314,7 +370,7 @@ def render_figures(out: Path, form: str) -> list[Path]:
 
 @cli.command()
 @export_option
-@click.option("--format", "form", type=click.Choice(FORMATS), default="svg", show_default=True)
+@click.option("--format", "form", type=click.Choice(FIGURE_FORMATS), default="svg", show_default=True)
 def render(out, form) -> None:
     """Draw the threads, the co-authorship network and an overview with Graphviz into OUT/figures/."""
     render_figures(out, form)
@@ -341,12 +397,11 @@ def report(out) -> None:
 @feed_options
 @source_options
 @out_options
-def run(inputs, hf_dates, hf_url, year, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth,
-        out, store) -> None:
+def run(inputs, hf_dates, hf_url, year, out, store, **source) -> None:
     """The whole pipeline: feed → enrich → build (with threads) → render → report."""
     result = read_feed(inputs, hf_dates, hf_url, year)
     path = store_path(out, store)
-    do_enrich(result.papers, path, snapshot, openalex_url, api_key, rate, budget, workers, citing, depth, out)
+    do_enrich(result.papers, path, out, hf_url=hf_url, **source)
     manifest = build_and_report(path, out)
     render_figures(out, "svg")
     report_path = write_report(out)

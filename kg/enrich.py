@@ -1,39 +1,48 @@
 """Enrichment: resolve feed papers to OpenAlex works and fetch their neighbourhood.
 
-The store decides what is fetched: every phase asks it what is still missing,
-so a rerun after an interruption continues where the last one stopped, and a
-rerun of a finished enrichment sends no request at all. Cheap evidence goes
-first (ids, batched by 100 per call), one search per remaining title, then
-references in batches of 100 with only the fields the graph uses.
+Resolution takes the cheapest evidence first, because a page of titles would
+otherwise cost one paid search (10 credits) per title:
+
+1. ids the feed gives (OpenAlex ids, DOIs, arXiv ids): 100 per list call
+   (1 credit), arXiv ids by their DOI, then by their landing page;
+2. titles: Hugging Face's paper search (free) names the arXiv id of a title it
+   knows; the match is verified like any title match, then resolved as in 1;
+3. still unresolved: OpenAlex autocomplete (free) proposes works by title;
+   the plausible ones are fetched in one batch and verified;
+4. only then a paid `search.title=` with a small page and `select`.
+
+A paper none of these finds is "pending" while it is recent (OpenAlex indexes
+new arXiv papers within days) and looked for again on a later run, otherwise
+"not in OpenAlex". The store decides what is fetched: every phase asks it what
+the graph still lacks, so a rerun after any interruption continues where the
+last one stopped, and a rerun of a finished enrichment sends no request.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol, TypeVar
+from typing import Callable, Iterable, TypeVar
 
-from kg.feeds import FeedPaper, normalise_title
-from kg.openalex import ARXIV_IDS_PER_CALL, GRAPH_FIELDS, MAX_PER_CALL, RequestStats, arxiv_doi, arxiv_ids_of, bare_doi, full_id
-from kg.resolve import Resolution, choose, match_by_identifier
-from kg.store import Store
+from rapidfuzz import fuzz
+
+from kg.feeds import FeedPaper
+from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key
+from kg.resolve import ACCEPT, Resolution, choose, match_by_identifier, verified_arxiv_id
+from kg.sources import PaperIndex, Source
+from kg.sources.openalex import GRAPH_FIELDS, MAX_PER_CALL
+from kg.store import FULL, SINGLETON, Store
+from kg.text import normalise_title
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-
-class Source(Protocol):
-    """What enrichment needs from OpenAlex (the API client and the snapshot both provide it)."""
-
-    stats: RequestStats
-
-    def works_by_ids(self, ids: list[str], select: list[str] | None = None) -> list[dict]: ...
-    def works_by_dois(self, dois: list[str]) -> list[dict]: ...
-    def works_by_arxiv(self, arxiv_ids: list[str]) -> list[dict]: ...
-    def search_works(self, text: str, per_page: int = 10) -> list[dict]: ...
-    def single_work(self, work_id: str, select: list[str] | None = None) -> dict | str | None: ...
-    def citing_works(self, work_id: str, limit: int, select: list[str] | None = None) -> list[dict]: ...
+RECENT_DAYS = 30
+"""A paper published this many days ago or less may simply not be indexed yet: it stays pending."""
+RETRY_PENDING_HOURS = 20
+"""Pending papers are looked for again once this long has passed (so about once a day)."""
 
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -48,7 +57,8 @@ class EnrichOptions:
     citing: int = 0
     depth: int = 1
     workers: int = 4
-    search_candidates: int = 10
+    search_candidates: int = 5
+    today: dt.date | None = None  # for "recent" (tests pin it); None = the real today
 
 
 @dataclass
@@ -57,7 +67,9 @@ class EnrichSummary:
     matched: int = 0
     unmatched: list[tuple[FeedPaper, Resolution]] = field(default_factory=list)
     ambiguous: int = 0
+    pending: int = 0
     works_stored: int = 0
+    missing_references: int = 0
     seconds: float = 0.0
 
 
@@ -85,22 +97,33 @@ def in_parallel(items: Iterable[T], fetch: Callable[[T], R], workers: int) -> It
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _query_text(title: str, words: int) -> str:
+    return " ".join(normalise_title(title).split()[:words])
+
+
 class Enricher:
     def __init__(self, source: Source, store: Store, options: EnrichOptions | None = None,
-                 progress: Progress = no_progress):
+                 progress: Progress = no_progress, papers_index: PaperIndex | None = None):
         self.source = source
         self.store = store
         self.options = options or EnrichOptions()
         self.progress = progress
+        self.papers_index = papers_index
 
     def run(self, papers: list[FeedPaper]) -> EnrichSummary:
         started = time.monotonic()
         self.store.add_feed(papers)
         done = self.store.resolutions()
-        pending = [p for p in papers if p.key not in done]
-        leftovers = self._resolve_by_identifiers(pending)
-        self._resolve_by_search([p for p in leftovers if p.title])
-        self._give_up([p for p in leftovers if not p.title])
+        retry_before = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=RETRY_PENDING_HOURS)).isoformat()
+        retry = self.store.pending_checked_before(retry_before)
+        todo = [p for p in papers if p.key not in done or p.key in retry]
+        leftovers = self._resolve_by_identifiers(todo, lambda p: p.arxiv_id, "")
+        titled = [p for p in leftovers if p.title]
+        self._give_up([p for p in leftovers if not p.title], "identifier not found in OpenAlex and no title to search for")
+        if self.papers_index is not None:
+            titled = self._resolve_through_hugging_face(titled)
+        titled = self._resolve_by_autocomplete(titled)
+        self._resolve_by_search(titled)
         feed_ids = sorted({r.work_id for r in self.store.resolutions().values() if r.work_id})
         self._hydrate_feed_works(feed_ids)
         self._fetch_references(feed_ids)
@@ -108,37 +131,52 @@ class Enricher:
             self._fetch_citing(feed_ids)
         return self._summary(papers, time.monotonic() - started)
 
-    # -- resolution ----------------------------------------------------------------
+    # -- 1. identifiers -------------------------------------------------------------
 
-    def _resolve_by_identifiers(self, papers: list[FeedPaper]) -> list[FeedPaper]:
-        """Resolve papers carrying OpenAlex ids, DOIs or arXiv ids; return the rest."""
-        by_openalex = [p for p in papers if p.openalex_id]
-        by_doi = [p for p in papers if not p.openalex_id and (p.doi or p.arxiv_id)]
-        rest = [p for p in papers if not (p.openalex_id or p.doi or p.arxiv_id)]
-
+    def _resolve_by_identifiers(self, papers: list[FeedPaper], arxiv_of: Callable[[FeedPaper], str | None],
+                                via: str, evidence_of: Callable[[FeedPaper], str | None] = lambda p: None
+                                ) -> list[FeedPaper]:
+        """Resolve papers by OpenAlex id, DOI or arXiv id (`arxiv_of`); return the rest."""
+        by_openalex = [p for p in papers if p.openalex_id and is_openalex_key(p.openalex_id)]
+        rest = [p for p in papers if p.openalex_id and p not in by_openalex]
         found = self._batched("Resolving OpenAlex ids", [full_id(p.openalex_id) for p in by_openalex],
                               lambda batch: self.source.works_by_ids(batch), lambda r: [r["id"]])
-        rest += self._accept(by_openalex, lambda p: found.get(full_id(p.openalex_id), []), lambda p: "openalex_id")
+        rest += self._accept(by_openalex, lambda p: found.get(full_id(p.openalex_id), []), lambda p: "openalex_id",
+                             evidence_of)
 
-        dois = [bare_doi(p.doi) if p.doi else arxiv_doi(p.arxiv_id) for p in by_doi]
-        found = self._batched("Resolving DOIs and arXiv ids", dois, self.source.works_by_dois,
+        remaining = [p for p in papers if not p.openalex_id]
+        doi_of = {p.key: bare_doi(p.doi) if p.doi else arxiv_doi(a) if (a := arxiv_of(p)) else None
+                  for p in remaining}
+        by_doi = [p for p in remaining if doi_of[p.key]]
+        rest += [p for p in remaining if not doi_of[p.key]]
+        safe = sorted({doi_of[p.key] for p in by_doi if filter_safe(doi_of[p.key])})
+        found = self._batched("Resolving DOIs and arXiv ids", safe, self.source.works_by_dois,
                               lambda r: [bare_doi(r.get("doi"))])
-        missed = self._accept(by_doi, lambda p: found.get(bare_doi(p.doi) if p.doi else arxiv_doi(p.arxiv_id), []),
-                              lambda p: "doi" if p.doi else "arxiv_doi")
-        by_arxiv = [p for p in missed if p.arxiv_id]
-        found = self._batched("Resolving arXiv locations", [p.arxiv_id.lower() for p in by_arxiv],
-                              self.source.works_by_arxiv, lambda r: sorted(arxiv_ids_of(r)), ARXIV_IDS_PER_CALL)
-        rest += [p for p in missed if not p.arxiv_id]
-        rest += self._accept(by_arxiv, lambda p: found.get(p.arxiv_id.lower(), []), lambda p: "arxiv_location")
-        return rest
+        # A DOI with filter syntax in it (`,` `|` `:`) is looked up on its own, never inside a batch.
+        unsafe = sorted({doi_of[p.key] for p in by_doi if not filter_safe(doi_of[p.key])})
+        for doi, record in in_parallel(unsafe, self.source.work_by_doi, self.options.workers):
+            found[doi] = [record] if record else []
+        method = lambda p: "doi" if p.doi else f"{via}arxiv_doi"
+        missed = self._accept(by_doi, lambda p: found.get(doi_of[p.key], []), method, evidence_of)
+
+        by_arxiv = [p for p in missed if arxiv_of(p) and not p.doi]
+        rest += [p for p in missed if p not in by_arxiv]
+        for forms in ("common", "rare"):
+            found = self._batched(f"Resolving arXiv landing pages ({forms} URL forms)",
+                                  sorted({arxiv_of(p).lower() for p in by_arxiv}),
+                                  lambda batch: self.source.works_by_arxiv(batch, forms),
+                                  lambda r: sorted(arxiv_ids_of(r)))
+            by_arxiv = self._accept(by_arxiv, lambda p: found.get(arxiv_of(p).lower(), []),
+                                    lambda p: f"{via}arxiv_location", evidence_of)
+        return rest + by_arxiv
 
     def _batched(self, phase: str, keys: list[str], fetch: Callable[[list[str]], list[dict]],
-                 keys_of: Callable[[dict], list[str]], per_call: int = MAX_PER_CALL) -> dict[str, list[dict]]:
+                 keys_of: Callable[[dict], list[str]]) -> dict[str, list[dict]]:
         """Look keys up 100 per call; map each key to the records that carry it."""
         found: dict[str, list[dict]] = {}
         unique = sorted(set(keys))
         advance = self.progress(phase, len(unique))
-        for batch, records in in_parallel(chunks(unique, per_call), fetch, self.options.workers):
+        for batch, records in in_parallel(chunks(unique), fetch, self.options.workers):
             for record in records:
                 for key in keys_of(record):
                     found.setdefault(key, []).append(record)
@@ -146,48 +184,119 @@ class Enricher:
         return found
 
     def _accept(self, papers: list[FeedPaper], records_of: Callable[[FeedPaper], list[dict]],
-                method_of: Callable[[FeedPaper], str]) -> list[FeedPaper]:
+                method_of: Callable[[FeedPaper], str], evidence_of: Callable[[FeedPaper], str | None]
+                ) -> list[FeedPaper]:
         """Store the papers an identifier resolved, in one transaction; return the others."""
         resolutions, records, unresolved = [], [], []
         for paper in papers:
-            resolution = match_by_identifier(paper, records_of(paper), method_of(paper))
+            resolution = match_by_identifier(paper, records_of(paper), method_of(paper), evidence_of(paper))
             if resolution is None:
                 unresolved.append(paper)
             else:
                 resolutions.append(resolution)
                 records.extend(r for r in records_of(paper) if r["id"] == resolution.work_id)
-        self.store.save_works(records, "feed", complete=True)
+        self.store.save_works(records, "feed", complete=FULL)
         self.store.save_resolutions(resolutions)
         return unresolved
 
+    # -- 2. Hugging Face knows the arXiv id of a title ------------------------------------
+
+    def _resolve_through_hugging_face(self, papers: list[FeedPaper]) -> list[FeedPaper]:
+        advance = self.progress("Asking Hugging Face for arXiv ids", len(papers))
+        arxiv: dict[str, tuple[str, float]] = {}
+        search = lambda p: self.papers_index.search(_query_text(p.title, 30))  # type: ignore[union-attr]
+        for paper, items in in_parallel(papers, search, self.options.workers):
+            if found := verified_arxiv_id(paper, items):
+                arxiv[paper.key] = found
+            advance(1)
+        named = [p for p in papers if p.key in arxiv]
+        evidence = lambda p: (f"arXiv {arxiv[p.key][0]} from Hugging Face paper search "
+                              f"(title score {arxiv[p.key][1]:.2f})")
+        rest = self._resolve_by_identifiers(named, lambda p: arxiv[p.key][0], "hf_", evidence)
+        return [p for p in papers if p.key not in arxiv] + rest
+
+    # -- 3. OpenAlex autocomplete (free) ----------------------------------------------------
+
+    def _resolve_by_autocomplete(self, papers: list[FeedPaper]) -> list[FeedPaper]:
+        """Candidates from autocomplete whose titles are close enough, fetched in batches and verified."""
+        advance = self.progress("OpenAlex autocomplete", len(papers))
+        candidates: dict[str, list[str]] = {}
+        complete = lambda p: self.source.autocomplete(_query_text(p.title, 12))
+        for paper, hits in in_parallel(papers, complete, self.options.workers):
+            wanted = normalise_title(paper.title)
+            candidates[paper.key] = [full_id(h["id"]) for h in hits if h.get("id") and fuzz.ratio(
+                wanted, normalise_title(h.get("display_name") or "")) / 100 >= ACCEPT - 0.1]
+            advance(1)
+        ids = sorted({c for found in candidates.values() for c in found})
+        records = {r["id"]: r for batch in chunks(ids) for r in (self.source.works_by_ids(batch) if batch else [])}
+        rest, resolutions, chosen = [], [], []
+        for paper in papers:
+            offered = [records[c] for c in candidates[paper.key] if c in records]
+            resolution = choose(paper, offered, method="autocomplete") if offered else None
+            if resolution is None or not resolution.work_id:
+                rest.append(paper)
+                continue
+            resolution.evidence = "OpenAlex autocomplete candidate, title verified"
+            resolutions.append(resolution)
+            chosen.append(records[resolution.work_id])
+        self.store.save_works(chosen, "feed", complete=FULL)
+        self.store.save_resolutions(resolutions)
+        return rest
+
+    # -- 4. paid title search -------------------------------------------------------------
+
     def _resolve_by_search(self, papers: list[FeedPaper]) -> None:
-        advance = self.progress("Searching titles", len(papers))
-        search = lambda p: self.source.search_works(" ".join(normalise_title(p.title).split()[:30]),
-                                                     self.options.search_candidates)
+        advance = self.progress("Searching titles (paid)", len(papers))
+        search = lambda p: self.source.search_titles(_query_text(p.title, 30), self.options.search_candidates)
         for paper, candidates in in_parallel(papers, search, self.options.workers):
             resolution = choose(paper, candidates)
-            chosen = [r for r in candidates if r["id"] == resolution.work_id]
-            self.store.save_works(chosen, "feed", complete=True)
+            if resolution.work_id:
+                resolution.evidence = "OpenAlex title search"
+            elif resolution.status == "unmatched":
+                resolution = self._not_found(paper, resolution.reason)
+            self.store.save_works([r for r in candidates if r["id"] == resolution.work_id], "feed", complete=0)
             self.store.save_resolutions([resolution])
             advance(1)
 
-    def _give_up(self, papers: list[FeedPaper]) -> None:
-        self.store.save_resolutions(
-            Resolution(p.key, None, "identifier", None, "unmatched",
-                       "identifier not found in OpenAlex and no title to search for") for p in papers)
+    def _not_found(self, paper: FeedPaper, reason: str | None) -> Resolution:
+        """Pending while the paper is recent (OpenAlex may not have indexed it yet), else not in OpenAlex."""
+        today = self.options.today or dt.date.today()
+        dates = [d for d in (paper.published, paper.feed_date) if d]
+        try:
+            newest = max(dt.date.fromisoformat(d[:10]) for d in dates) if dates else None
+        except ValueError:
+            newest = None
+        if newest is not None and (today - newest).days <= RECENT_DAYS:
+            return Resolution(paper.key, None, "search", None, "pending",
+                              f"not in OpenAlex yet (published {newest}); looked for again on later runs"
+                              + (f"; {reason}" if reason else ""))
+        return Resolution(paper.key, None, "search", None, "not_in_openalex",
+                          "not found in OpenAlex" + (f"; {reason}" if reason else ""))
+
+    def _give_up(self, papers: list[FeedPaper], reason: str) -> None:
+        self.store.save_resolutions(Resolution(p.key, None, "identifier", None, "not_in_openalex", reason)
+                                    for p in papers)
 
     # -- expansion --------------------------------------------------------------------
 
     def _hydrate_feed_works(self, feed_ids: list[str]) -> None:
+        """Full records for every feed work; a singleton (free) where a list record may have cut authorships."""
         self.store.add_role(feed_ids, "feed")
-        partial = sorted(set(feed_ids) - self.store.complete_ids())
+        partial = sorted(set(feed_ids) - self.store.complete_ids(FULL))
         self._hydrate("Hydrating feed works", partial, "feed", select=None)
+        cut = self.store.cut_authorships(feed_ids)
+        advance = self.progress("Refetching works with 100+ authors", len(cut))
+        for work_id, record in in_parallel(cut, self.source.single_work, self.options.workers):
+            if record:
+                self.store.save_works([record], "feed", complete=SINGLETON)
+            advance(1)
 
     def _fetch_references(self, feed_ids: list[str]) -> None:
         frontier = set(feed_ids)
         for level in range(1, self.options.depth + 1):
             role = "reference" if level == 1 else f"reference{level}"
-            referenced = {full_id(ref) for work_id in sorted(frontier)
+            aliases = self.store.aliases()
+            referenced = {aliases.get(full_id(ref), full_id(ref)) for work_id in sorted(frontier)
                           for ref in self.store.referenced_works(work_id)}
             self._hydrate(f"References (hop {level})", sorted(referenced - self.store.known_ids()), role, GRAPH_FIELDS)
             aliases = self.store.aliases()
@@ -195,43 +304,47 @@ class Enricher:
             self.store.add_role(sorted(frontier & self.store.stored_ids()), role)
 
     def _hydrate(self, phase: str, ids: list[str], role: str, select: list[str] | None) -> None:
-        """Fetch works 100 per call; follow ids the batch did not return one by one (merged or gone)."""
+        """Fetch works 100 per call. Ids a batch does not return are merged or deleted: a snapshot says which
+        id survived (then that one is fetched); the API cannot, so they are recorded as missing, once."""
         advance = self.progress(phase, len(ids))
+        level = FULL if select is None else 0
         while ids:
             followups: list[str] = []
             fetch = lambda batch: self.source.works_by_ids(batch, select)
             for batch, records in in_parallel(chunks(ids), fetch, self.options.workers):
                 returned = {r["id"] for r in records}
                 absent = [i for i in batch if i not in returned]
-                aliases, missing, extra = {}, [], []
-                for work_id, answer in in_parallel(absent, lambda i: self.source.single_work(i, select), self.options.workers):
-                    if isinstance(answer, str):
-                        aliases[work_id] = answer
-                    elif isinstance(answer, dict):
-                        extra.append(answer)
-                    else:
-                        missing.append(work_id)
-                self.store.save_works(records + extra, role, complete=select is None, aliases=aliases, missing=missing)
-                followups.extend(a for a in aliases.values())
+                aliases = self.source.merged_into(absent) if absent else {}
+                missing = [i for i in absent if i not in aliases]
+                self.store.save_works(records, role, complete=level, aliases=aliases, missing=missing)
+                followups.extend(aliases.values())
                 advance(len(batch))
             ids = sorted(set(followups) - self.store.known_ids())
 
     def _fetch_citing(self, feed_ids: list[str]) -> None:
+        """Works citing the feed works, 100 feed works per query; works nobody cites cost nothing."""
         todo = [w for w in feed_ids if w not in self.store.citing_done()]
-        advance = self.progress("Citing works", len(todo))
-        fetch = lambda work_id: self.source.citing_works(work_id, self.options.citing, GRAPH_FIELDS)
-        for work_id, records in in_parallel(todo, fetch, self.options.workers):
-            self.store.save_citing(work_id, self.options.citing, records)
-            advance(1)
+        uncited = [w for w in todo if ((self.store.record(w) or {}).get("cited_by_count") or 0) == 0]
+        self.store.save_citing(uncited, self.options.citing, [])
+        cited = [w for w in todo if w not in set(uncited)]
+        advance = self.progress("Citing works", len(cited))
+        fetch = lambda batch: self.source.citing_works(batch, self.options.citing, GRAPH_FIELDS)
+        for batch, records in in_parallel(chunks(cited), fetch, self.options.workers):
+            self.store.save_citing(batch, self.options.citing, records)
+            advance(len(batch))
 
     def _summary(self, papers: list[FeedPaper], seconds: float) -> EnrichSummary:
         resolutions = self.store.resolutions()
-        summary = EnrichSummary(papers=len(papers), seconds=seconds, works_stored=self.store.counts()["works"])
+        counts = self.store.counts()
+        summary = EnrichSummary(papers=len(papers), seconds=seconds, works_stored=counts["works"],
+                                missing_references=counts["missing"])
         for paper in papers:
             resolution = resolutions.get(paper.key)
             if resolution and resolution.work_id:
                 summary.matched += 1
             elif resolution:
                 summary.ambiguous += resolution.status == "ambiguous"
+                summary.pending += resolution.status == "pending"
                 summary.unmatched.append((paper, resolution))
         return summary
+

@@ -26,7 +26,7 @@ from kg.formats import GraphFiles, SortedLines, TableFiles, scratch_folder, writ
     write_turtle
 from kg.graph import build_graph, work_elements
 from kg.model import FeedFacts, Work, from_record
-from kg.openalex import full_id
+from kg.ids import full_id
 from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, work_lines
 from kg.resolve import Resolution
 from kg.store import Store

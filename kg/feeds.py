@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-HF_API_URL = "https://huggingface.co/api"
+from kg.errors import FeedError
+from kg.ids import arxiv_id, parse_identifier
+from kg.text import normalise_title
 
 PAGE_HEADER_LINES = {
     "new",
@@ -33,18 +33,6 @@ MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _MONTH_DAY = re.compile(r"^(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?(?:\s+(?P<upvotes>\d+))?$")
 _AUTHOR_COUNT = re.compile(r"^(?P<n>\d+)\s+authors?$")
-
-ARXIV_NEW = r"\d{4}\.\d{4,5}"
-ARXIV_OLD = r"[a-z][a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
-_ARXIV_ID = re.compile(rf"^(?:arxiv:\s*)?(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?:v\d+)?$", re.I)
-_ARXIV_URL = re.compile(rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(?P<id>{ARXIV_NEW}|{ARXIV_OLD})(?:v\d+)?(?:\.pdf)?/?$", re.I)
-_DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>10\.\d{4,9}/\S+)$", re.I)
-_OPENALEX = re.compile(r"^(?:https?://(?:api\.)?openalex\.org/(?:works/)?)?(?P<id>W\d+)$", re.I)
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.I)
-
-
-class FeedError(Exception):
-    """A feed input kg cannot read; the message names the input and the fix."""
 
 
 @dataclass(frozen=True)
@@ -105,33 +93,6 @@ class FeedResult:
     entries_per_input: dict[str, int]
     merged: int
     warnings: list[str]
-
-
-def normalise_title(title: str) -> str:
-    """Fold a title to a comparison form: markup, LaTeX, entities, case, punctuation."""
-    text = html.unescape(title)
-    text = re.sub(r"<[^>]+>", " ", text)
-    text = re.sub(r"[$\\{}]", "", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[\u2010-\u2015\-_]", " ", text)
-    text = re.sub(r"[^\w\s]", " ", text.lower())
-    return " ".join(text.split())
-
-
-def parse_identifier(line: str) -> tuple[str, str] | None:
-    """Classify one list item as ('arxiv'|'doi'|'openalex', value), or None for a title."""
-    item = line.strip()
-    if match := _ARXIV_ID.match(item) or _ARXIV_URL.match(item):
-        return "arxiv", match.group("id")
-    if match := _OPENALEX.match(item):
-        return "openalex", match.group("id").upper()
-    if match := _DOI.match(item):
-        doi = match.group("doi").rstrip(".,;")
-        if arxiv := _ARXIV_DOI.match(doi):
-            return "arxiv", arxiv.group("id")
-        return "doi", doi.lower()
-    return None
 
 
 # -- Hugging Face Daily Papers pages saved as text ---------------------------
@@ -262,14 +223,26 @@ def _hf_item(item: dict) -> FeedPaper:
         organization=organization or None,
         published=published[:10] if isinstance(published, str) else None,
         upvotes=upvotes if isinstance(upvotes, int) else None,
-        arxiv_id=arxiv if isinstance(arxiv, str) and _ARXIV_ID.match(arxiv) else None,
-        feed_date=(item.get("publishedAt") or "")[:10] or None,
+        arxiv_id=arxiv_id(arxiv),
+        feed_date=_day(paper.get("submittedOnDailyAt")) or _day(item.get("publishedAt")),
     )
 
 
-def read_hf_json(data: object, source: str) -> tuple[list[FeedPaper], list[str]]:
-    """Read a daily_papers array or a single /api/papers/{id} object."""
+def _day(value: object) -> str | None:
+    """The YYYY-MM-DD part of an ISO timestamp, when it is one."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def read_hf_json(data: object, source: str, allow_empty: bool = False) -> tuple[list[FeedPaper], list[str]]:
+    """Read a daily_papers array or a single /api/papers/{id} object (a day with no papers is fine live)."""
     items = data if isinstance(data, list) else [data]
+    if allow_empty and not items:
+        return [], [f"{source}: no papers listed that day"]
     if not items or not all(isinstance(i, dict) for i in items) or not any("paper" in i or "title" in i for i in items):
         raise FeedError(f"{source}: JSON is not a Hugging Face papers response (expected a list of items with 'paper' or 'title')")
     papers, warnings = [], []
@@ -349,20 +322,18 @@ def fetch(url: str, session: requests.Session | None = None, timeout: float = 30
     return response.content
 
 
-def hf_daily_url(date: str, base_url: str = HF_API_URL) -> str:
-    try:
-        dt.date.fromisoformat(date)
-    except ValueError:
-        raise FeedError(f"--hf-date {date!r}: expected a date as YYYY-MM-DD") from None
-    return f"{base_url.rstrip('/')}/daily_papers?date={date}"
-
-
-def read_inputs(inputs: list[str], year: int | None = None) -> FeedResult:
-    """Read files or URLs, then merge papers seen more than once."""
+def read_inputs(inputs: list[str], year: int | None = None, documents: dict[str, object] | None = None) -> FeedResult:
+    """Read files or URLs, and `documents` already fetched (name → Hugging Face JSON), then merge papers
+    seen more than once."""
     year = year or dt.date.today().year
     papers: list[FeedPaper] = []
     counts: dict[str, int] = {}
     warnings: list[str] = []
+    for source, data in (documents or {}).items():
+        found, problems = read_hf_json(data, source, allow_empty=True)
+        counts[source] = len(found)
+        papers.extend(found)
+        warnings.extend(problems)
     for name in inputs:
         if re.match(r"^https?://", name):
             raw, source = fetch(name), name

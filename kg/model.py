@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.openalex import bare_doi, full_id
+from kg.ids import bare_doi, full_id
 
 
 @dataclass(frozen=True)

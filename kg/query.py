@@ -21,6 +21,7 @@ import pyoxigraph as ox
 import requests
 
 from kg.rdf import SEMOPENALEX, literal_term
+from kg.errors import QueryError
 
 LIBRARY = Path(__file__).resolve().parent / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -31,10 +32,6 @@ PARAMETER_KINDS = {
     "string": "text",
     "integer": "a whole number",
 }
-
-
-class QueryError(Exception):
-    """A user-facing query problem: unknown name, bad parameter, syntax error, unreachable endpoint."""
 
 
 @dataclass(frozen=True)

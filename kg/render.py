@@ -30,13 +30,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from kg.threads import Thread, Threads
+from kg.errors import RenderError
 
 FORMATS = ("svg", "png", "pdf")
 FEED_COLOUR, FOUNDATION_COLOUR, BACKBONE_COLOUR = "#cfe3f7", "#f7e7b4", "#b2182b"
-
-
-class RenderError(Exception):
-    """A user-facing rendering problem (no export yet, Graphviz missing)."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from kg.render import load_threads
+from kg.errors import ReportError
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -32,10 +33,6 @@ figure { margin: 1rem 0; overflow-x: auto; border: 1px solid #eee; border-radius
 figure svg { max-width: 100%; height: auto; }
 .muted { color: #666; } .num { text-align: right; font-variant-numeric: tabular-nums; }
 """
-
-
-class ReportError(Exception):
-    """A user-facing report problem (export or figures missing)."""
 
 
 def _svg(path: Path, prefix: str) -> str:

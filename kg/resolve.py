@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from kg.feeds import FeedPaper, normalise_title
+from kg.feeds import FeedPaper
+from kg.text import normalise_title
 
 ACCEPT = 0.85
 TIE_MARGIN = 0.02
@@ -30,9 +31,10 @@ class Resolution:
     work_id: str | None
     method: str
     score: float | None = None
-    status: str = "matched"  # matched | unmatched | ambiguous
+    status: str = "matched"  # matched | ambiguous | pending | not_in_openalex | unmatched
     reason: str | None = None
     alternates: list[str] = field(default_factory=list)
+    evidence: str | None = None
 
 
 def _year(date: str | None) -> int | None:
@@ -137,7 +139,8 @@ def choose(paper: FeedPaper, candidates: list[dict], method: str = "search") -> 
     return Resolution(paper.key, chosen["id"], method, top, "matched", reason, others)
 
 
-def match_by_identifier(paper: FeedPaper, records: list[dict], method: str) -> Resolution | None:
+def match_by_identifier(paper: FeedPaper, records: list[dict], method: str,
+                        evidence: str | None = None) -> Resolution | None:
     """Accept an id-matched record, warning (not rejecting) when its title disagrees."""
     if not records:
         return None
@@ -147,4 +150,20 @@ def match_by_identifier(paper: FeedPaper, records: list[dict], method: str) -> R
         score, problem = score_candidate(paper, record)
         if score < ACCEPT:
             reason = f"matched by {method}, but the title differs ({problem})"
-    return Resolution(paper.key, record["id"], method, 1.0, "matched", reason)
+    return Resolution(paper.key, record["id"], method, 1.0, "matched", reason, evidence=evidence)
+
+
+def hf_record(item: dict) -> dict:
+    """A Hugging Face papers item in the shape `score_candidate` reads (title, year, author names)."""
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    published = paper.get("publishedAt")
+    names = [a.get("name") for a in paper.get("authors") or [] if isinstance(a, dict) and a.get("name")]
+    return {"id": str(paper.get("id") or ""), "title": paper.get("title") or item.get("title") or "",
+            "publication_year": _year(published if isinstance(published, str) else None),
+            "authorships": [{"author": {"display_name": n}} for n in names]}
+
+
+def verified_arxiv_id(paper: FeedPaper, items: list[dict]) -> tuple[str, float] | None:
+    """The arXiv id of the one Hugging Face result that is this paper (same checks as any title match)."""
+    resolution = choose(paper, [r for r in map(hf_record, items) if r["id"]], method="hf_search")
+    return (resolution.work_id, resolution.score or 0.0) if resolution.work_id else None

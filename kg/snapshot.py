@@ -35,13 +35,11 @@ import pyarrow as pa
 from kg.feeds import FeedPaper
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, work_elements
 from kg.model import from_record
-from kg.openalex import arxiv_doi, bare_doi, full_id, merged_ids
+from kg.ids import arxiv_doi, bare_doi, full_id
+from kg.sources.local import merged_ids
 from kg.rdf import work_lines
+from kg.errors import SnapshotError
 
-
-
-class SnapshotError(Exception):
-    """A user-facing problem with the snapshot folder or Spark (no works, no Java)."""
 
 
 def work_files(root: Path) -> list[Path]:

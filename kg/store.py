@@ -29,8 +29,12 @@ CREATE TABLE IF NOT EXISTS roles(work_id TEXT NOT NULL, role TEXT NOT NULL, PRIM
 CREATE TABLE IF NOT EXISTS aliases(old TEXT PRIMARY KEY, new TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS missing(id TEXT PRIMARY KEY, checked_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS citing_done(work_id TEXT PRIMARY KEY, requested INTEGER NOT NULL, found INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS entities(id TEXT PRIMARY KEY, kind TEXT NOT NULL, record TEXT NOT NULL);
 """
+# Columns added after the first release; a store made before them gains them when opened.
+MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT"}
+FULL, SINGLETON = 1, 2
+"""How complete a stored record is: 0 a `select`-ed part, 1 a full list record (authorships may be cut at
+100), 2 a full singleton record."""
 
 
 def _now() -> str:
@@ -45,6 +49,9 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        for (table, column), statement in MIGRATIONS.items():
+            if column not in {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}:
+                self.db.execute(statement)
 
     def close(self) -> None:
         self.db.close()
@@ -84,17 +91,24 @@ class Store:
     def save_resolutions(self, resolutions: Iterable[Resolution]) -> None:
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO resolutions VALUES(?,?,?,?,?,?,?,?)",
-                [(r.key, r.work_id, r.method, r.score, r.status, r.reason, json.dumps(r.alternates), _now())
-                 for r in resolutions])
+                "INSERT OR REPLACE INTO resolutions(key, work_id, method, score, status, reason, alternates, "
+                "resolved_at, evidence) VALUES(?,?,?,?,?,?,?,?,?)",
+                [(r.key, r.work_id, r.method, r.score, r.status, r.reason, json.dumps(r.alternates), _now(),
+                  r.evidence) for r in resolutions])
 
     def resolutions(self) -> dict[str, Resolution]:
-        rows = self.db.execute("SELECT key, work_id, method, score, status, reason, alternates FROM resolutions")
-        return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows}
+        rows = self.db.execute("SELECT key, work_id, method, score, status, reason, alternates, evidence "
+                               "FROM resolutions")
+        return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows}
+
+    def pending_checked_before(self, moment: str) -> set[str]:
+        """Keys of papers not (yet) in OpenAlex that were last looked for before this ISO time."""
+        rows = self.db.execute("SELECT key FROM resolutions WHERE status='pending' AND resolved_at < ?", (moment,))
+        return {r[0] for r in rows}
 
     # -- works --------------------------------------------------------------------------
 
-    def save_works(self, records: Iterable[dict], role: str, complete: bool,
+    def save_works(self, records: Iterable[dict], role: str, complete: int,
                    aliases: dict[str, str] | None = None, missing: Iterable[str] = ()) -> None:
         """Write one fetched batch atomically; a full record never gets replaced by a partial one."""
         now = _now()
@@ -123,8 +137,19 @@ class Store:
     def stored_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM works")}
 
-    def complete_ids(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT id FROM works WHERE complete=1")}
+    def complete_ids(self, at_least: int = FULL) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM works WHERE complete>=?", (at_least,))}
+
+    def cut_authorships(self, work_ids: Iterable[str]) -> list[str]:
+        """Of these works, those whose stored list record may have cut authorships (exactly 100, or flagged)."""
+        wanted = set(work_ids)
+        rows = self.db.execute("SELECT id FROM works WHERE complete<? AND (json_array_length(record, '$.authorships')"
+                               " >= 100 OR json_extract(record, '$.is_authors_truncated'))", (SINGLETON,))
+        return sorted(r[0] for r in rows if r[0] in wanted)
+
+    def record(self, work_id: str) -> dict | None:
+        row = self.db.execute("SELECT record FROM works WHERE id=?", (work_id,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def aliases(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT old, new FROM aliases ORDER BY old"))
@@ -153,20 +178,18 @@ class Store:
     def citing_done(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT work_id FROM citing_done")}
 
-    def save_citing(self, work_id: str, requested: int, records: list[dict]) -> None:
-        self.save_works(records, "citing", complete=False)
+    def save_citing(self, work_ids: list[str], requested: int, records: list[dict]) -> None:
+        """Store the citing works of a batch of works and mark the batch done, in one transaction."""
+        found = {w: sum(1 for r in records if w in (r.get("referenced_works") or [])) for w in work_ids}
+        now = _now()
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO citing_done VALUES(?,?,?)", (work_id, requested, len(records)))
-
-    def save_entities(self, kind: str, records: Iterable[dict]) -> None:
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO entities VALUES(?,?,?)",
-                                [(r["id"], kind, json.dumps(r, ensure_ascii=False)) for r in records])
-
-    def entities(self, kind: str) -> dict[str, dict]:
-        rows = self.db.execute("SELECT id, record FROM entities WHERE kind=? ORDER BY id", (kind,))
-        return {r[0]: json.loads(r[1]) for r in rows}
+            for record in records:
+                self.db.execute("INSERT INTO works VALUES(?,?,0,?) ON CONFLICT(id) DO NOTHING",
+                                (record["id"], json.dumps(record, ensure_ascii=False), now))
+                self.db.execute("INSERT OR IGNORE INTO roles VALUES(?,?)", (record["id"], "citing"))
+            self.db.executemany("INSERT OR REPLACE INTO citing_done VALUES(?,?,?)",
+                                [(w, requested, found[w]) for w in work_ids])
 
     def counts(self) -> dict[str, int]:
-        tables = ["feed_papers", "feed_entries", "resolutions", "works", "aliases", "missing", "entities"]
+        tables = ["feed_papers", "feed_entries", "resolutions", "works", "aliases", "missing"]
         return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}

@@ -12,12 +12,14 @@ ROOT = TESTS.parent
 FIXTURES = TESTS / "fixtures"
 PAGES = sorted((FIXTURES / "feeds" / "hf-papers-pages").glob("*.txt"))
 HF_API = sorted((FIXTURES / "feeds" / "hf-api").glob("*.json"))
+HF_WORLD = FIXTURES / "feeds" / "hf-world" / "items.jsonl"
 WORLD = FIXTURES / "openalex" / "world-synthetic"
 REAL = FIXTURES / "openalex" / "real"
 DEMO = ROOT / "data" / "demo"
 
 sys.path.insert(0, str(TESTS))
-from oaserver import Faults, OpenAlexServer  # noqa: E402
+from hfserver import HuggingFaceServer, read_items  # noqa: E402
+from oaserver import OpenAlexServer  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +31,22 @@ def world_server():
 
 @pytest.fixture
 def server(world_server):
+    """The synthetic world on a fresh day: keyless limits, throttling on, no faults."""
     world_server.reset()
-    world_server.faults = Faults()
     return world_server
+
+
+@pytest.fixture(scope="session")
+def hf_world_server():
+    """The Hugging Face side of the synthetic world (and the real saved responses) over HTTP."""
+    with HuggingFaceServer(read_items([HF_WORLD, *HF_API])) as server:
+        yield server
+
+
+@pytest.fixture
+def hf_server(hf_world_server):
+    hf_world_server.reset()
+    return hf_world_server
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +61,7 @@ def demo_export(tmp_path_factory):
     from kg.enrich import Enricher
     from kg.export import build
     from kg.feeds import read_inputs
-    from kg.openalex import Snapshot
+    from kg.sources.local import Snapshot
     from kg.store import Store
 
     out = tmp_path_factory.mktemp("demo-export")

@@ -1,14 +1,29 @@
-"""A local OpenAlex-compatible HTTP server for kg's tests and benchmarks.
+"""A local OpenAlex imitation for kg's tests and benchmarks, behaving as the live API does in 2026.
 
-It serves OpenAlex-format records over real HTTP on 127.0.0.1 and imitates the
-subset of the API kg uses: single lookups (W ids, `doi:`, DOI URLs, 301 for
-merged ids, an HTML 404 like the real one), list calls with `filter=` (`|` OR
-up to 100 values; openalex_id, doi, cites, locations.landing_page_url,
-publication_year), `search=`, `select=`, `per_page` 1..100, `page` and cursor
-paging. It bills requests like OpenAlex (list $0.0001, search $0.001) and can
-inject latency, rate limiting (403), short 429s with Retry-After, a spent daily
-budget, 5xx, truncated bodies and timeouts. It deliberately shares no code with
-kg: it is the stand-in for the other side of the wire.
+It serves OpenAlex-format records over real HTTP on 127.0.0.1 and follows what
+OpenAlex's own server code does (openalex-api-proxy `src/index.ts`,
+`src/rateLimiter.ts`, `src/endpointClassifier.ts`; openalex-elastic-api
+`core/paginate.py`, `autocomplete/`), as summarised with sources in the
+README's OpenAlex section:
+
+* credits by request kind (1 credit = $0.0001): singletons (`/works/W…`,
+  `/works/doi:…`) and `/autocomplete/…` 0; lists 1; `search=`, `search.*=`
+  and `*.search:` filters 10; the site's own search box (`search` + per_page ≤ 10
+  + `select=id,display_name,works_count`) 0; a 400 is charged, a 429 is not;
+* every answer carries the `X-RateLimit-*` headers, list answers `meta.cost_usd`;
+* a daily budget (1,000 credits keyless, per key as configured) and a per-second
+  token bucket (10/s keyless, 30/s for keys above 1,000 credits a day, 50 above
+  10,000) that answer 429 with the real bodies and headers, told apart by the
+  message and `Retry-After`;
+* `GET /rate-limit` (free, needs a key); the key from `Authorization: Bearer`,
+  `api_key` or `api-key`; an unknown key is a 401;
+* merged ids answer 404 (no redirect since 2026-01-20); `per_page` 1..200;
+  OR filters up to 100 values; request lines over 8,190 bytes refused (414);
+* list results cut `authorships` at 100 (`is_authors_truncated`), singletons do not.
+
+It can also inject latency, 5xx, truncated bodies, bad JSON and timeouts. It
+deliberately shares no code with kg: it is the stand-in for the other side of
+the wire.
 
 Run it by hand: python tests/oaserver.py DIR [DIR...] --port 8765
 """
@@ -17,8 +32,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import gzip
 import json
+import math
 import random
 import re
 import threading
@@ -28,12 +45,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 ERRORS = Path(__file__).parent / "fixtures" / "openalex" / "real" / "errors"
-COST = {"single": 0.0, "list": 0.0001, "search": 0.001}
+CREDIT_USD = 0.0001
+KEYLESS_CREDITS = 1_000
 FILTER_KEYS = {"openalex_id", "openalex", "ids.openalex", "doi", "cites", "locations.landing_page_url",
-               "publication_year"}
+               "publication_year", "title.search", "default.search", "title_and_abstract.search"}
+SEARCH_FILTERS = ("abstract.search", "default.search", "display_name.search", "fulltext.search", "keyword.search",
+                  "raw_affiliation_strings.search", "raw_author_name.search", "title.search",
+                  "title_and_abstract.search")
+EXTERNAL_ID_PREFIXES = ("doi:", "pmid:", "pmcid:", "mag:", "openalex:", "orcid:", "ror:", "wikidata:", "issn:",
+                        "issn_l:", "scopus:")
+MAX_REQUEST_LINE = 8190
 
 
 def _tokens(text: str) -> list[str]:
@@ -51,26 +75,77 @@ def _doi(value: str | None) -> str | None:
     return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", value.strip().lower())
 
 
+def classify(path: str, params: dict[str, str]) -> tuple[str, int]:
+    """(kind, credits) as openalex-api-proxy's endpointClassifier decides them."""
+    segments = path.strip("/").lower().split("/")
+    if segments[0] == "works":
+        if len(segments) >= 2 and (re.fullmatch(r"[a-z]?\d+", segments[1]) or segments[1].startswith(EXTERNAL_ID_PREFIXES)):
+            return "singleton", 0
+        if "group_by" in params or "group-by" in params:
+            return "list", 1
+        per_page = params.get("per_page") or params.get("per-page")
+        if ("search" in params and per_page and per_page.isdigit() and int(per_page) <= 10
+                and params.get("select") == "id,display_name,works_count"):
+            return "list", 0
+        if "search.semantic" in params:
+            return "semantic", 10
+        if any(k == "search" or (k.startswith("search.") and k != "search.semantic") for k in params) \
+                or any(f in params.get("filter", "") for f in SEARCH_FILTERS):
+            return "search", 10
+        return "list", 1
+    if segments[0] == "autocomplete":
+        return "autocomplete", 0
+    return "list", 1
+
+
+def seconds_to_midnight() -> int:
+    now = dt.datetime.now(dt.timezone.utc)
+    midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return math.ceil((midnight - now).total_seconds())
+
+
+def usd(credits: float) -> str:
+    """A USD figure the way the proxy's creditsToUsd renders it (JavaScript number to string)."""
+    value = round(credits * CREDIT_USD, 10)
+    return str(int(value)) if value == int(value) else repr(value)
+
+
 @dataclass
 class Faults:
     """What the server does wrong, and how often (fractions of requests)."""
 
     latency: float = 0.0
     fault_rate: float = 0.0
-    kinds: tuple[str, ...] = ("403", "429", "500", "truncated", "timeout", "badjson")
+    kinds: tuple[str, ...] = ("500", "truncated", "timeout", "badjson")
     timeout_seconds: float = 2.0
-    rate_per_second: float | None = None
-    daily_budget_usd: float | None = None
-    require_key: str | None = None
     seed: int = 7
 
 
 @dataclass
+class Plan:
+    """Limits in force: the keyless day, the credits a day of each known key, and whether to throttle."""
+
+    keyless_credits: int = KEYLESS_CREDITS
+    keys: dict[str, int] = field(default_factory=dict)
+    throttle: bool = True
+    require_key: bool = False
+
+    def per_second(self, credits_per_day: int) -> int:
+        return 50 if credits_per_day > 10_000 else 30 if credits_per_day > 1_000 else 10
+
+
+@dataclass
 class Log:
-    counts: Counter = field(default_factory=Counter)
-    spent_usd: float = 0.0
+    counts: Counter = field(default_factory=Counter)        # answered requests by kind (throttled ones excluded)
+    credits: Counter = field(default_factory=Counter)       # credits charged, by client ("anonymous" or the key)
     lines: list[str] = field(default_factory=list)
     faults: Counter = field(default_factory=Counter)
+    throttled: int = 0
+    budget_refusals: int = 0
+
+    @property
+    def spent_credits(self) -> int:
+        return sum(self.credits.values())
 
 
 class World:
@@ -78,7 +153,7 @@ class World:
 
     def __init__(self, folders: list[Path]):
         self.works: dict[str, dict] = {}
-        self.merged: dict[str, str] = {}
+        self.merged: set[str] = set()
         for folder in folders:
             for path in sorted(folder.glob("works*.jsonl*")):
                 opener = gzip.open if path.suffix == ".gz" else open
@@ -89,13 +164,13 @@ class World:
                             self.works[_key(record["id"])] = record
             for path in sorted(folder.glob("merged*.jsonl")):
                 for line in path.read_text().splitlines():
-                    row = json.loads(line)
-                    self.merged[_key(row["old"])] = _key(row["new"])
+                    self.merged.add(_key(json.loads(line)["old"]))
         self.order = sorted(self.works)
         self.by_doi: dict[str, list[str]] = {}
         self.by_landing: dict[str, list[str]] = {}
         self.citers: dict[str, list[str]] = {}
         self.postings: dict[str, set[str]] = {}
+        self.title_tokens: dict[str, list[str]] = {}
         for key in self.order:
             record = self.works[key]
             if doi := _doi(record.get("doi")):
@@ -105,8 +180,8 @@ class World:
                     self.by_landing.setdefault(url, []).append(key)
             for ref in record.get("referenced_works") or []:
                 self.citers.setdefault(_key(ref), []).append(key)
-            text = " ".join([record.get("title") or record.get("display_name") or ""])
-            for token in set(_tokens(text)):
+            self.title_tokens[key] = _tokens(record.get("display_name") or record.get("title") or "")
+            for token in set(self.title_tokens[key]):
                 self.postings.setdefault(token, set()).add(key)
 
     def matching(self, clauses: dict[str, list[str]]) -> list[str]:
@@ -115,17 +190,20 @@ class World:
             if name in ("openalex_id", "openalex", "ids.openalex"):
                 found = [_key(v) for v in values if _key(v) in self.works]
             elif name == "doi":
-                found = [k for v in values for k in self.by_doi.get(_doi(v), [])]
+                found = [k for v in values for k in self.by_doi.get(_doi(v) or "", [])]
             elif name == "cites":
                 found = [k for v in values for k in self.citers.get(_key(v), [])]
             elif name == "locations.landing_page_url":
                 found = [k for v in values for k in self.by_landing.get(v, [])]
+            elif name.endswith(".search"):
+                found = self.search(" ".join(values), self.order)
             else:
                 found = [k for k in self.order if str(self.works[k].get("publication_year")) in values]
             selected = set(found) if selected is None else selected & set(found)
         return list(self.order) if selected is None else [k for k in self.order if k in selected]
 
     def search(self, text: str, within: list[str]) -> list[str]:
+        """Relevance by shared title tokens, rarer tokens weighing more (a stand-in for Elasticsearch)."""
         allowed = set(within)
         scores: Counter = Counter()
         for token in set(_tokens(text)):
@@ -133,6 +211,22 @@ class World:
             for key in postings & allowed:
                 scores[key] += 1.0 / (1 + len(postings))
         return [k for k, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def autocomplete(self, text: str) -> list[str]:
+        """match_phrase_prefix on the title: the words in order, the last one as a prefix; most cited first."""
+        words = _tokens(text)
+        if not words:
+            return []
+        *whole, last = words
+        candidates = set.intersection(*(self.postings.get(w, set()) for w in whole)) if whole else set(self.order)
+        hits = []
+        for key in candidates:
+            tokens = self.title_tokens[key]
+            for start in range(len(tokens) - len(words) + 1):
+                if tokens[start:start + len(whole)] == whole and tokens[start + len(whole)].startswith(last):
+                    hits.append(key)
+                    break
+        return sorted(hits, key=lambda k: (-(self.works[k].get("cited_by_count") or 0), k))[:10]
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -143,13 +237,14 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class OpenAlexServer:
-    def __init__(self, folders: list[Path], faults: Faults | None = None, port: int = 0):
+    def __init__(self, folders: list[Path], faults: Faults | None = None, plan: Plan | None = None, port: int = 0):
         self.world = World(folders)
         self.faults = faults or Faults()
+        self.plan = plan or Plan()
         self.log = Log()
         self.lock = threading.Lock()
         self.random = random.Random(self.faults.seed)
-        self.window: list[float] = []
+        self.buckets: dict[str, tuple[float, float]] = {}
         handler = type("Handler", (_Handler,), {"server_state": self})
         self.httpd = _QuietServer(("127.0.0.1", port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -166,16 +261,50 @@ class OpenAlexServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def reset(self) -> None:
+    def reset(self, faults: Faults | None = None, plan: Plan | None = None) -> None:
+        """A fresh day and fresh counters (and, given, other faults or limits)."""
         with self.lock:
             self.log = Log()
-            self.window = []
+            self.buckets = {}
+            self.faults = faults or Faults()
+            self.plan = plan or Plan()
+            self.random = random.Random(self.faults.seed)
+
+    def new_day(self) -> None:
+        """Midnight UTC: every client's daily credits are back; the request log is kept."""
+        with self.lock:
+            self.log.credits = Counter()
 
     def __enter__(self) -> OpenAlexServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    # -- limits, as rateLimiter.ts keeps them ---------------------------------------------
+
+    def admit(self, client: str, daily: int, credits: int) -> dict:
+        """Check the per-second bucket, then the day's credits; charge when admitted."""
+        with self.lock:
+            now = time.monotonic()
+            per_second = self.plan.per_second(daily)
+            if self.plan.throttle:
+                tokens, last = self.buckets.get(client, (float(per_second), now))
+                tokens = min(per_second, tokens + (now - last) * per_second)
+                if tokens < 1:
+                    self.buckets[client] = (tokens, now)
+                    self.log.throttled += 1
+                    return {"ok": False, "type": "per_second", "per_second": per_second, "remaining": 0,
+                            "retry_after": (1 - tokens) / per_second}
+            used = self.log.credits[client]
+            if used + credits > daily:
+                self.log.budget_refusals += 1
+                return {"ok": False, "type": "daily", "remaining": max(0, daily - used),
+                        "retry_after": seconds_to_midnight()}
+            if self.plan.throttle:
+                self.buckets[client] = (tokens - 1, now)
+            self.log.credits[client] += credits
+            return {"ok": True, "remaining": daily - used - credits}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -190,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
+        for name, value in {**getattr(self, "limit_headers", {}), **(headers or {})}.items():
             self.send_header(name, value)
         self.end_headers()
         if truncate:
@@ -207,50 +336,98 @@ class _Handler(BaseHTTPRequestHandler):
         path = ERRORS / name
         self._send(status, path.read_bytes(), "text/html" if name.endswith(".html") else "application/json")
 
+    def _api_key(self, params: dict[str, str]) -> str | None:
+        auth = self.headers.get("Authorization", "").split(" ")
+        if len(auth) == 2 and auth[0].lower() == "bearer":
+            return auth[1]
+        return params.get("api_key") or params.get("api-key")
+
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         state = self.server_state
+        self.limit_headers = {}
+        if len(self.requestline) > MAX_REQUEST_LINE:
+            return self._send(414, b"<html><body><h1>414 Request-URI Too Large</h1></body></html>", "text/html")
         parts = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        kind = "search" if "search" in query else ("list" if parts.path.rstrip("/") == "/works" else "single")
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
         with state.lock:
             state.log.lines.append(self.path)
         if state.faults.latency:
             time.sleep(state.faults.latency)
-        if state.faults.require_key and query.get("api_key") != state.faults.require_key:
+        key = self._api_key(params)
+        if key is not None and key not in state.plan.keys:
+            return self._json(401, {"error": "Invalid or missing API key", "message": "API key not found"})
+        if key is None and state.plan.require_key:
             return self._error_file(401, "401-missing-key.json")
-        if self._inject_fault(kind):
-            return
+        path = parts.path.rstrip("/") or "/"
+        if path == "/rate-limit":
+            return self._rate_limit(key)
+        kind, credits = classify(path, params)
+        daily = state.plan.keys[key] if key else state.plan.keyless_credits
+        verdict = state.admit(key or "anonymous", daily, credits)
+        if not verdict["ok"]:
+            return self._refuse(verdict, credits, daily)
         with state.lock:
             state.log.counts[kind] += 1
-            state.log.spent_usd += COST[kind]
-        if parts.path.startswith("/works/"):
-            return self._single(unquote(parts.path[len("/works/"):]), query)
-        if parts.path.rstrip("/") == "/works":
-            return self._list(query)
+        self.limit_headers = {
+            "X-RateLimit-Limit": str(daily), "X-RateLimit-Remaining": str(verdict["remaining"]),
+            "X-RateLimit-Credits-Used": str(credits), "X-RateLimit-Reset": str(seconds_to_midnight()),
+            "X-RateLimit-Limit-USD": usd(daily), "X-RateLimit-Remaining-USD": usd(verdict["remaining"]),
+            "X-RateLimit-Cost-USD": usd(credits), "X-RateLimit-Onetime-Remaining": "0",
+            "X-RateLimit-Prepaid-Remaining-USD": "0"}
+        self.cost = credits
+        if self._inject_fault():
+            return
+        if path.startswith("/works/"):
+            return self._single(unquote(path[len("/works/"):]), params)
+        if path == "/works":
+            return self._list(params)
+        if path == "/autocomplete/works":
+            return self._autocomplete(params)
         self._error_file(404, "404-unknown-doi.html")
 
-    def _inject_fault(self, kind: str) -> bool:
+    def _refuse(self, verdict: dict, credits: int, daily: int) -> None:
+        """The 429 of index.ts: per-second throttle or insufficient budget, told apart by message and Retry-After."""
+        cost, remaining = usd(credits), usd(verdict["remaining"])
+        if verdict["type"] == "per_second":
+            message = f"Rate limit exceeded: {verdict['per_second']} requests per second. Please slow down."
+        else:
+            message = (f"Insufficient budget. This request costs ${cost} but you only have ${remaining} remaining. "
+                       "Resets at midnight UTC. Need more? Add funds at https://openalex.org/pricing")
+        body = {"error": "Rate limit exceeded", "message": message, "retryAfter": verdict["retry_after"],
+                "costUsd": float(cost), "dailyRemainingUsd": float(remaining), "prepaidRemainingUsd": 0,
+                "creditsRequired": credits, "creditsRemaining": verdict["remaining"], "onetimeCreditsRemaining": 0}
+        self._json(429, body, headers={
+            "Retry-After": str(math.ceil(verdict["retry_after"] or 1)),
+            "X-RateLimit-Limit-USD": usd(daily), "X-RateLimit-Remaining-USD": remaining,
+            "X-RateLimit-Prepaid-Remaining-USD": "0", "X-RateLimit-Cost-Required-USD": cost,
+            "X-RateLimit-Limit": str(daily), "X-RateLimit-Remaining": str(verdict["remaining"]),
+            "X-RateLimit-Onetime-Remaining": "0", "X-RateLimit-Credits-Required": str(credits),
+            "X-RateLimit-Reset": str(seconds_to_midnight())})
+
+    def _rate_limit(self, key: str | None) -> None:
+        state = self.server_state
+        if key is None:
+            return self._json(401, {"error": "Authentication required",
+                                    "message": "You must provide a valid API key to check rate limit status"})
+        daily, used = state.plan.keys[key], state.log.credits[key]
+        resets = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds_to_midnight())).replace(microsecond=0)
+        self._json(200, {"api_key": key[:4] + "…", "is_grandfathered": False, "rate_limit": {
+            "daily_budget_usd": float(usd(daily)), "daily_used_usd": float(usd(used)),
+            "daily_remaining_usd": float(usd(daily - used)), "prepaid_balance_usd": 0, "prepaid_remaining_usd": 0,
+            "prepaid_expires_at": None, "resets_at": resets.isoformat().replace("+00:00", "Z"),
+            "resets_in_seconds": seconds_to_midnight(),
+            "endpoint_costs_usd": {"singleton": 0, "list": float(usd(1)), "search": float(usd(10)),
+                                   "content": float(usd(100)), "semantic": float(usd(10)), "text": float(usd(100))},
+            "credits_limit": daily, "credits_used": used, "credits_remaining": daily - used}})
+
+    def _inject_fault(self) -> bool:
         state, faults = self.server_state, self.server_state.faults
         with state.lock:
-            if faults.daily_budget_usd is not None and state.log.spent_usd + COST[kind] > faults.daily_budget_usd:
-                state.log.faults["budget"] += 1
-                fault = "budget"
-            elif faults.rate_per_second is not None and self._over_rate():
-                state.log.faults["rate"] += 1
-                fault = "rate"
-            elif faults.fault_rate and state.random.random() < faults.fault_rate:
-                fault = state.random.choice(faults.kinds)
-                state.log.faults[fault] += 1
-            else:
+            if not (faults.fault_rate and state.random.random() < faults.fault_rate):
                 return False
-        if fault == "budget":
-            self._json(429, {"error": "Rate limit exceeded", "message": "Daily budget exhausted"},
-                       headers={"Retry-After": "43200", "X-RateLimit-Remaining": "0"})
-        elif fault in ("rate", "403"):
-            self._json(403, {"error": "Forbidden", "message": "rate limit exceeded"})
-        elif fault == "429":
-            self._json(429, {"error": "Too many requests"}, headers={"Retry-After": "0.05"})
-        elif fault == "500":
+            fault = state.random.choice(faults.kinds)
+            state.log.faults[fault] += 1
+        if fault == "500":
             self._json(500, {"error": "Internal server error"})
         elif fault == "truncated":
             self._json(200, {"meta": {}, "results": [{"id": "x" * 200}]}, truncate=True)
@@ -261,78 +438,89 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(503, {"error": "timed out"})
         return True
 
-    def _over_rate(self) -> bool:
-        state = self.server_state
-        now = time.monotonic()
-        state.window = [t for t in state.window if now - t < 1.0]
-        if len(state.window) >= state.faults.rate_per_second:
-            return True
-        state.window.append(now)
-        return False
-
-    def _select(self, record: dict, query: dict[str, str]) -> dict | None:
-        if not query.get("select"):
+    def _select(self, record: dict, params: dict[str, str]) -> dict | None:
+        if not params.get("select"):
             return record
-        fields = query["select"].split(",")
+        fields = params["select"].split(",")
         if any("." in f or not f for f in fields):
             return None
         return {f: record[f] for f in fields if f in record}
 
-    def _single(self, ident: str, query: dict[str, str]) -> None:
+    def _single(self, ident: str, params: dict[str, str]) -> None:
         world = self.server_state.world
         if ident.lower().startswith(("doi:", "https://doi.org/", "http://doi.org/")):
-            keys = world.by_doi.get(_doi(ident), [])
+            keys = world.by_doi.get(_doi(ident) or "", [])
             if not keys:
                 return self._error_file(404, "404-unknown-doi.html")
             key = keys[0]
         else:
             key = _key(ident)
-        if key in world.merged:
-            self._send(301, b"", headers={"Location": f"/works/{world.merged[key]}"})
-            return
-        if key not in world.works:
+        if key not in world.works:  # merged ids too: 404 since 2026-01-20, no redirect
             return self._error_file(404, "404-unknown-doi.html")
-        record = self._select(world.works[key], query)
+        record = self._select(world.works[key], params)
         if record is None:
             return self._error_file(400, "400-invalid-select.json")
         self._json(200, record)
 
-    def _list(self, query: dict[str, str]) -> None:
+    def _list(self, params: dict[str, str]) -> None:
         world = self.server_state.world
         clauses: dict[str, list[str]] = {}
-        for clause in filter(None, query.get("filter", "").split(",")):
+        for clause in filter(None, re.split(r",(?=[a-z_.]+:)", params.get("filter", ""))):
             name, _, value = clause.partition(":")
             if name not in FILTER_KEYS or not value:
                 return self._error_file(400, "400-invalid-filter.json")
-            values = value.split("|")
+            values = [value] if name.endswith(".search") else value.split("|")
             if len(values) > 100:
                 return self._json(400, {"error": "Invalid query parameters error.",
                                         "message": "Maximum number of values exceeded for OR filter (100)"})
             clauses[name] = values
         try:
-            per_page = int(query.get("per_page", "25"))
-            page = int(query.get("page", "1"))
+            per_page = int(params.get("per_page", params.get("per-page", "25")))
+            page = int(params.get("page", "1"))
         except ValueError:
             return self._json(400, {"error": "Invalid query parameters error.", "message": "per_page must be a number"})
-        if not 1 <= per_page <= 100:
+        if not 1 <= per_page <= 200:
             return self._json(400, {"error": "Invalid query parameters error.",
-                                    "message": "per-page parameter must be between 1 and 100"})
+                                    "message": "per-page parameter must be between 1 and 200."})
         keys = world.matching(clauses)
-        if "search" in query:
-            keys = world.search(query["search"], keys)
-        cursor = query.get("cursor")
+        for name in ("search", "search.title"):
+            if name in params:
+                keys = world.search(params[name], keys)
+        cursor = params.get("cursor")
         start = (int(base64.b64decode(cursor).decode()) if cursor not in (None, "*") else 0) \
             if cursor is not None else (page - 1) * per_page
         chosen = keys[start:start + per_page]
-        results = [self._select(world.works[k], query) for k in chosen]
+        results = [self._select(self._as_listed(world.works[k]), params) for k in chosen]
         if any(r is None for r in results):
             return self._error_file(400, "400-invalid-select.json")
         next_cursor = None
         if cursor is not None and start + per_page < len(keys):
             next_cursor = base64.b64encode(str(start + per_page).encode()).decode()
-        meta = {"count": len(keys), "per_page": per_page, "page": None if cursor else page,
-                "next_cursor": next_cursor, "cost_usd": COST["search" if "search" in query else "list"]}
-        self._json(200, {"meta": meta, "results": results})
+        meta = {"count": len(keys), "db_response_time_ms": 1, "page": None if cursor else page,
+                "per_page": per_page, "next_cursor": next_cursor, "groups_count": None,
+                "cost_usd": float(usd(self.cost))}
+        self._json(200, {"meta": meta, "results": results, "group_by": []})
+
+    @staticmethod
+    def _as_listed(record: dict) -> dict:
+        """List results cut authorships at 100, as the build pipeline does; singletons keep them all."""
+        authorships = record.get("authorships") or []
+        if len(authorships) <= 100:
+            return record
+        return {**record, "authorships": authorships[:100], "is_authors_truncated": True}
+
+    def _autocomplete(self, params: dict[str, str]) -> None:
+        world = self.server_state.world
+        keys = world.autocomplete(params.get("q", ""))
+        results = [{"id": world.works[k]["id"], "short_id": f"works/{k}",
+                    "display_name": world.works[k].get("display_name") or world.works[k].get("title"),
+                    "hint": ", ".join((a.get("author") or {}).get("display_name") or ""
+                                      for a in (world.works[k].get("authorships") or [])[:3]),
+                    "cited_by_count": world.works[k].get("cited_by_count") or 0, "works_count": None,
+                    "entity_type": "work", "external_id": world.works[k].get("doi"), "filter_key": "openalex"}
+                   for k in keys]
+        self._json(200, {"meta": {"count": len(results), "db_response_time_ms": 1, "page": 1, "per_page": 10},
+                         "results": results})
 
 
 def main() -> None:
@@ -340,8 +528,11 @@ def main() -> None:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--key", action="append", default=[], metavar="KEY=CREDITS",
+                        help="accept this API key with this many credits a day (repeatable)")
     args = parser.parse_args()
-    server = OpenAlexServer(args.folders, Faults(latency=args.latency), port=args.port)
+    keys = {k: int(c) for k, _, c in (item.partition("=") for item in args.key)}
+    server = OpenAlexServer(args.folders, Faults(latency=args.latency), Plan(keys=keys), port=args.port)
     print(f"serving {len(server.world.works)} works at {server.url}", flush=True)
     try:
         server.httpd.serve_forever()

@@ -16,8 +16,8 @@ def kg(*args, cwd=None, env=None):
 def test_version_and_help():
     assert kg("--version").stdout.startswith("kg, version")
     help_text = kg("--help").stdout
-    for command in ("feed", "enrich", "matches", "build", "threads", "render", "report", "query", "load", "publish",
-                    "run"):
+    for command in ("feed", "enrich", "budget", "matches", "build", "threads", "render", "report", "query", "load",
+                    "publish", "run"):
         assert command in help_text
 
 
@@ -39,41 +39,48 @@ def test_feed_errors_are_one_line_without_traceback(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_hf_date_fetches_the_daily_papers_api(tmp_path, world_server):
-    """A live-API feed, served by a local HTTP server standing in for huggingface.co."""
-    import http.server
-    import threading
-    body = (ROOT / "tests/fixtures/feeds/hf-api/daily_papers-DiQu1997-NewsAssistant.json").read_bytes()
-    seen = []
+def test_hf_date_reads_every_page_of_the_day(hf_server):
+    """A day with 120 papers: the API gives 50 unless asked and pages with p, so kg pages until the day is done."""
+    from hfserver import HuggingFaceServer
+    from test_sources import items_on
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            seen.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = kg("feed", "--hf-date", "2026-07-30", "--hf-url", f"http://127.0.0.1:{server.server_port}/api", "--json")
-    finally:
-        server.shutdown()
+    with HuggingFaceServer(items_on("2024-12-10", 120), max_limit=50) as server:
+        result = kg("feed", "--hf-date", "2024-12-10", "--hf-url", server.url, "--json")
     assert result.returncode == 0, result.stderr
-    assert seen == ["/api/daily_papers?date=2026-07-30"]
-    assert len(result.stdout.splitlines()) == 3
+    papers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(papers) == 120 and {p["feed_date"] for p in papers} == {"2024-12-10"}
+    assert "hf-daily-2024-12-10: 120" in result.stderr
 
 
-def test_enrich_matches_build_against_the_test_server(tmp_path, server):
+def test_budget_without_a_key_says_the_keyless_limits(server):
+    result = kg("budget", "--openalex-url", server.url, env={"OPENALEX_API_KEY": ""})
+    assert result.returncode == 0 and "1,000 credits" in result.stdout and "openalex.org" in result.stdout
+    assert not server.log.lines
+
+
+def test_budget_with_a_key_asks_rate_limit(server):
+    from oaserver import Plan
+
+    server.reset(plan=Plan(keys={"cli-key-5": 10_000}))
+    result = kg("budget", "--openalex-url", server.url, env={"OPENALEX_API_KEY": "cli-key-5"})
+    assert result.returncode == 0, result.stderr
+    assert "$0.0000 used of $1.0000" in result.stdout and "search $0.001" in result.stdout
+    assert server.log.lines == ["/rate-limit"]
+    wrong = kg("budget", "--openalex-url", server.url, env={"OPENALEX_API_KEY": "nope"})
+    assert wrong.returncode == 2 and "rejected the API key" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_enrich_matches_build_against_the_test_server(tmp_path, server, hf_server):
+    from oaserver import Plan
+
+    server.reset(plan=Plan(keys={"cli-key-77": 10_000}))
     out = tmp_path / "out"
-    result = kg("enrich", *PAGES[:1], "--year", "2025", "--openalex-url", server.url, "--out", out, "--rate", "1000",
-                env={"OPENALEX_API_KEY": "cli-key-77"})
+    result = kg("enrich", *PAGES[:1], "--year", "2024", "--openalex-url", server.url, "--hf-url", hf_server.url,
+                "--out", out, env={"OPENALEX_API_KEY": "cli-key-77"})
     assert result.returncode == 0, result.stderr
-    assert "matched" in result.stderr and "requests: " in result.stderr
+    assert "OpenAlex requests: " in result.stderr and "Hugging Face requests: search 53 " in result.stderr
+    credits = server.log.credits["cli-key-77"]
+    assert f"spent ${credits / 10_000:.4f} ({credits} credits), ${1 - credits / 10_000:.4f} left today" in result.stderr
     matches = [json.loads(line) for line in kg("matches", "--out", out, "--json").stdout.splitlines()]
     assert len(matches) == 53 and {m["feed"] for m in matches} == {PAGES[0].name}
     assert all(set(m) >= {"feed", "index", "title", "work_id", "method", "score", "reason"} for m in matches)

@@ -15,7 +15,8 @@ from kg.enrich import Enricher
 from kg.export import build, load
 from kg.feeds import read_inputs
 from kg.model import from_record
-from kg.openalex import Snapshot, full_id
+from kg.ids import full_id
+from kg.sources.local import Snapshot
 from kg.rdf import CITO, SOA, ntriples_lines, work_lines
 from kg.store import Store
 from kg.threads import THREAD_BASE

@@ -5,7 +5,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import HF_API, PAGES
-from kg.feeds import FeedError, merge_papers, normalise_title, parse_identifier, read_inputs, read_page
+from kg.errors import FeedError
+from kg.feeds import merge_papers, read_inputs, read_page
+from kg.ids import parse_identifier
+from kg.text import normalise_title
 
 
 def by_name(name):

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from conftest import ROOT
-from kg.openalex import full_id
+from kg.ids import full_id
 from kg.query import Embedded, Endpoint, QueryError, bind, find_query, library, publish
 from kg.store import Store
 from test_cli import kg

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import WORLD
 from kg.export import build, load
-from kg.openalex import full_id
+from kg.ids import full_id
 from kg.snapshot import build_snapshot
 from kg.store import Store
 from test_cli import kg

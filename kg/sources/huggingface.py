@@ -1,0 +1,129 @@
+"""The Hugging Face papers API: daily papers as a feed, and a free way from a title to an arXiv id.
+
+As the service behaves in 2026 (huggingface_hub's `hf_api.py` and `_http.py`):
+`/api/daily_papers?date=` returns at most `limit` items, 50 unless asked, so a
+day is read page by page (`p`); `/api/papers/search?q=` returns items with
+their arXiv ids; past 500 calls in 5 minutes (1,000 with a token) it answers
+429 with a `RateLimit: "api";r=0;t=55` header saying how many seconds to wait.
+`HF_TOKEN` is sent as `Authorization: Bearer` when set.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import requests
+import requests_cache
+
+from kg import __version__
+from kg.sources import HF_API_URL
+from kg.errors import SourceError
+from kg.sources.http import TRANSIENT_ERRORS, Ledger, RateLimiter, json_body, retry_after
+
+PAGE_SIZE = 100
+MAX_PAGES = 100
+_RATELIMIT = re.compile(r"\"(?P<resource>\w+)\"\s*;\s*r\s*=\s*(?P<r>\d+)\s*;\s*t\s*=\s*(?P<t>\d+)")
+
+
+def ratelimit_wait(response: requests.Response) -> float | None:
+    """Seconds until the window resets, from the IETF `RateLimit` header Hugging Face sends."""
+    if match := _RATELIMIT.search(response.headers.get("RateLimit", "")):
+        return float(match.group("t"))
+    return retry_after(response)
+
+
+class HuggingFace:
+    """Hugging Face's papers API (or a compatible local server)."""
+
+    name = "Hugging Face"
+
+    def __init__(self, base_url: str = HF_API_URL, token: str | None = None, *, cache_path: Path | None = None,
+                 timeout: float = 30.0, retries: int = 4, backoff: float = 0.5, max_wait: float = 330.0,
+                 rate: float | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.stats = Ledger({})
+        self.limiter = RateLimiter(rate)
+        if cache_path is not None:
+            # A past day's list and a title's search barely change; today's list grows, so it is kept an hour.
+            self.session: requests.Session = requests_cache.CachedSession(
+                str(cache_path), backend="sqlite", expire_after=7 * 24 * 3600,
+                urls_expire_after={"*/daily_papers*": 3600}, ignored_parameters=["Authorization"],
+                allowable_codes=(200,))
+        else:
+            self.session = requests.Session()
+        self.session.headers["User-Agent"] = f"kg/{__version__} (citation knowledge-graph builder)"
+        self.session.headers["Accept"] = "application/json"
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _get(self, path: str, kind: str, **params: object) -> object:
+        url = f"{self.base_url}{path}"
+        attempt = 0
+        while True:
+            self.limiter.wait()
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout)
+            except TRANSIENT_ERRORS as error:
+                problem = type(error).__name__
+            else:
+                self.stats.settle(kind, 0.0, 0.0, from_cache=bool(getattr(response, "from_cache", False)))
+                if response.status_code == 429:
+                    wait = ratelimit_wait(response) or 10.0
+                    if wait > self.max_wait:
+                        raise SourceError(f"Hugging Face asks to wait {wait:.0f} s (rate limit); try again later "
+                                          "or set HF_TOKEN for a higher limit")
+                    self.stats.note("throttled")
+                    self.limiter.throttled(wait)
+                    continue
+                if response.status_code == 404:
+                    return None
+                body = json_body(response)
+                if response.status_code == 200 and body is not None:
+                    self.limiter.succeeded()
+                    return body
+                if response.status_code < 500 and response.status_code != 200:
+                    raise SourceError(f"Hugging Face answered HTTP {response.status_code} for {url}; "
+                                      "check the address (--hf-url) and the date")
+                problem = f"HTTP {response.status_code}" if response.status_code != 200 else "invalid JSON"
+            if attempt == self.retries:
+                raise SourceError(f"Hugging Face did not answer usefully after {self.retries + 1} tries "
+                                  f"({problem}): {url}; check --hf-url and your connection")
+            attempt += 1
+            self.stats.note("retries")
+            time.sleep(self.backoff * 2 ** attempt)
+
+    def daily_papers(self, date: str) -> list[dict]:
+        """Every item listed on one day, page by page until a page brings nothing new."""
+        items: list[dict] = []
+        seen: set[str] = set()
+        for page in range(MAX_PAGES):
+            batch = self._get("/daily_papers", "daily_papers", date=date, limit=PAGE_SIZE, p=page)
+            if not isinstance(batch, list):
+                raise SourceError(f"Hugging Face daily papers for {date}: expected a JSON list")
+            new = [i for i in batch if _item_id(i) not in seen]
+            if not new:
+                break
+            seen.update(_item_id(i) for i in new)
+            items.extend(new)
+        return items
+
+    def search(self, text: str, limit: int = 5) -> list[dict]:
+        """Papers whose text matches, each with its arXiv id (free)."""
+        found = self._get("/papers/search", "search", q=text, limit=limit)
+        return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+
+def _item_id(item: object) -> str:
+    if isinstance(item, dict):
+        paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+        return str(paper.get("id") or paper.get("title") or id(item))
+    return str(id(item))

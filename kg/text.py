@@ -1,0 +1,23 @@
+"""Text normalisation shared by feed reading, matching and the local source.
+
+Titles arrive with markup, LaTeX, HTML entities, Unicode dashes and quotes;
+comparisons need one folded form so that the same title always compares equal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+
+def normalise_title(title: str) -> str:
+    """Fold a title to a comparison form: markup, LaTeX, entities, case, punctuation."""
+    text = html.unescape(title)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"[$\\{}]", "", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[\u2010-\u2015\-_]", " ", text)
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    return " ".join(text.split())
