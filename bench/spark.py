@@ -41,7 +41,7 @@ def make_snapshot(root: Path, works: int, references: int, parts: int = 16) -> P
 
 
 def bench_spark(works: int, references: int, cores: int | None = None) -> None:
-    from bench.__main__ import WORK, machine, table
+    from bench.common import WORK, machine, table
     from kg.snapshot import build_snapshot
 
     root = make_snapshot(WORK / f"snapshot-{works}", works, references)

@@ -72,7 +72,7 @@ def bench_sparql(works: int, timeout: float) -> None:
 
     from rdflib import Graph
 
-    from bench.__main__ import WORK, job, machine, table
+    from bench.common import WORK, job, machine, table
     from bench.generate import make_store
     from kg.query import bind, library
 

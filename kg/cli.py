@@ -8,6 +8,7 @@ budget exits 3 with everything fetched kept. Tracebacks are for bugs only.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 import json
 import os
 import re
@@ -286,27 +287,25 @@ def open_store(out: Path, store: Path | None):
 @click.option("--json", "as_json", is_flag=True, help="Write JSON Lines to stdout.")
 def matches(out, store, as_json) -> None:
     """Show how every feed entry was resolved, for auditing."""
+    from kg.tables import feed_entry_rows
+
     with open_store(out, store) as db:
-        resolutions = db.resolutions()
         papers = {p.key: p for p in db.feed_papers()}
-        rows = []
-        for source, index, _line, key in db.feed_entries():
-            resolution = resolutions.get(key)
-            rows.append({"feed": source, "index": index, "title": papers[key].title,
-                         "work_id": resolution.work_id if resolution else None,
-                         "method": resolution.method if resolution else None,
-                         "score": resolution.score if resolution else None,
-                         "status": resolution.status if resolution else "pending",
-                         "reason": resolution.reason if resolution else "not resolved yet"})
+        rows = [row for _table, row in feed_entry_rows(db.feed_entries(), papers, db.resolutions())]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = Table("feed", "#", "title", "work", "method", "score", "reason")
+    table = Table("feed", "#", "title", "work", "status", "method", "score", "evidence or reason")
     for row in rows:
         table.add_row(row["feed"], str(row["index"]), (row["title"] or "")[:70], (row["work_id"] or "—").rsplit("/", 1)[-1],
-                      row["method"] or "", f"{row['score']:.2f}" if row["score"] is not None else "", row["reason"] or "")
-    Console().print(table)
+                      row["status"].replace("_", " "), row["method"] or "",
+                      f"{row['score']:.2f}" if row["score"] is not None else "",
+                      "; ".join(t for t in (row["evidence"], row["reason"]) if t))
+    Console().print(table, markup=False)
+    statuses = Counter(row["status"] for row in rows)
+    stderr().print(f"{len(rows)} feed entries: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in
+                                                            sorted(statuses.items())), markup=False)
 
 
 # -- kg build -------------------------------------------------------------------------

@@ -74,6 +74,7 @@ def build_report(export: Path) -> str:
     tables = export / "tables"
     works = pd.read_parquet(tables / "works.parquet").set_index("id")
     entries = pd.read_parquet(tables / "feed_entries.parquet")
+    entries = entries.astype(object).where(entries.notna(), None)  # a missing value is None, never a NaN
     title = lambda w: works.title.get(w) if w in works.index else names.get(w)  # noqa: E731
 
     counts = manifest["counts"]
@@ -121,9 +122,10 @@ def build_report(export: Path) -> str:
 
     parts.append("<h2>Feed papers and how they were matched</h2>")
     rows = [[_value(e.feed), str(e.index), _link(e.work_id, title(e.work_id) or e.title) if e.work_id
-             else _value(e.title or e.arxiv_id or e.doi), _value(e.method), _value(e.score), _value(e.status)]
+             else _value(e.title or e.arxiv_id or e.doi), _value(e.method), _value(e.score),
+             _value((e.status or "").replace("_", " ")), _value(e.evidence)]
             for e in entries.itertuples()]
-    parts.append(_table(["feed", "#", "paper", "matched by", "score", "status"], rows, {1, 4}))
+    parts.append(_table(["feed", "#", "paper", "matched by", "score", "status", "evidence"], rows, {1, 4}))
     unmatched = entries[entries.work_id.isna()]
     parts.append("<h2>Unmatched feed entries</h2>" + (_table(
         ["feed", "#", "entry", "reason"],

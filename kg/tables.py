@@ -77,7 +77,7 @@ FEED_SCHEMAS = {
     "feed_entries": pa.schema([("feed", pa.string()), ("index", pa.int64()), ("title", pa.string()),
                                ("arxiv_id", pa.string()), ("doi", pa.string()), ("work_id", pa.string()),
                                ("method", pa.string()), ("score", pa.float64()), ("status", pa.string()),
-                               ("reason", pa.string())]),
+                               ("reason", pa.string()), ("evidence", pa.string())]),
 }
 """Every feed entry and how it was resolved, matched or not (the audit trail `kg matches` shows)."""
 
@@ -92,4 +92,5 @@ def feed_entry_rows(entries, papers, resolutions) -> Iterator[tuple[str, dict]]:
             "method": resolution.method if resolution else None,
             "score": resolution.score if resolution else None,
             "status": resolution.status if resolution else "pending",
-            "reason": resolution.reason if resolution else "not resolved yet"}
+            "reason": resolution.reason if resolution else "not resolved yet",
+            "evidence": resolution.evidence if resolution else None}
