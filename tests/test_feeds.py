@@ -7,8 +7,6 @@ from hypothesis import strategies as st
 from conftest import HF_API, PAGES
 from kg.errors import FeedError
 from kg.feeds import merge_papers, read_inputs, read_page
-from kg.ids import parse_identifier
-from kg.text import normalise_title
 
 
 def by_name(name):
@@ -72,22 +70,6 @@ def test_single_paper_object(tmp_path):
     assert paper.arxiv_id == item["id"] and paper.title == " ".join(item["title"].split())
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("2406.06484", ("arxiv", "2406.06484")),
-    ("arXiv:2406.06484v2", ("arxiv", "2406.06484")),
-    ("https://arxiv.org/abs/2406.06484v3", ("arxiv", "2406.06484")),
-    ("https://arxiv.org/pdf/hep-th/9711200", ("arxiv", "hep-th/9711200")),
-    ("10.1613/JAIR.1523", ("doi", "10.1613/jair.1523")),
-    ("https://doi.org/10.1103/physrevb.50.17953", ("doi", "10.1103/physrevb.50.17953")),
-    ("https://doi.org/10.48550/arXiv.2406.06484", ("arxiv", "2406.06484")),
-    ("W2741809807", ("openalex", "W2741809807")),
-    ("https://openalex.org/W2741809807", ("openalex", "W2741809807")),
-    ("Attention Is All You Need", None),
-])
-def test_list_identifiers(line, expected):
-    assert parse_identifier(line) == expected
-
-
 def test_plain_list_with_comments(tmp_path):
     path = tmp_path / "list.txt"
     path.write_text("# my reading list\n2406.06484  # delta rule\n\n10.1613/jair.1523\nA Title With #hash inside\n")
@@ -133,13 +115,6 @@ def test_malformed_entry_is_skipped_with_warning():
     papers, warnings = read_page(broken, "broken.txt", 2025)
     assert len(papers) == 52
     assert len(warnings) == 1 and warnings[0].startswith("broken.txt:") and "Smarch" in warnings[0]
-
-
-def test_normalise_title_folds_markup_and_latex():
-    assert normalise_title("Deep <i>Regression</i> Unlearning.") == "deep regression unlearning"
-    assert normalise_title("The Hedgehog &amp; the Porcupine") == normalise_title("The Hedgehog & the Porcupine")
-    assert normalise_title("Bound with $\\ell_\\infty$ Guarantee") == normalise_title("Bound with ell_infty Guarantee")
-    assert normalise_title("Self\u2010Supervised “Learning”") == "self supervised learning"
 
 
 @settings(max_examples=300, deadline=None)
