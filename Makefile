@@ -22,6 +22,8 @@ demo: setup
 
 test: $(STAMP)
 	bash scripts/system-packages.sh --test
+	$(BIN)/ruff check kg tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -11,8 +11,8 @@ measuring speed and memory only.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kg.feeds import FeedPaper, Provenance
 from kg.resolve import Resolution

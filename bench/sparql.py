@@ -86,7 +86,7 @@ def bench_sparql(works: int, timeout: float) -> None:
     triples = len(store)
     parameters = _parameters(store)
     queries = {name: bind(query, parameters.get(name, {})) for name, query in library().items()}
-    kg_times = {name: _median(lambda: list(store.query(text)), timeout, 5) for name, text in queries.items()}
+    kg_times = {name: _median(lambda text=text: list(store.query(text)), timeout, 5) for name, text in queries.items()}
     started = time.perf_counter()
     graph = Graph()
     graph.parse(export / "kg.nt", format="nt")
@@ -94,7 +94,7 @@ def bench_sparql(works: int, timeout: float) -> None:
     rows = []
     timed_out = f"timeout (> {timeout:g} s)"
     for name, text in queries.items():
-        alt = _median(lambda: list(graph.query(text)), timeout, 3)
+        alt = _median(lambda text=text: list(graph.query(text)), timeout, 3)
         ours = kg_times[name]
         ratio = ("n/a" if ours is None else f"{alt / ours:,.0f}×" if alt is not None else f"> {timeout / ours:,.0f}×")
         rows.append([name, f"{ours * 1000:,.1f}" if ours is not None else timed_out,

@@ -8,13 +8,13 @@ budget exits 3 with everything fetched kept. Tracebacks are for bugs only.
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 import json
 import os
 import re
 import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import click
 from rich.console import Console
@@ -199,7 +199,7 @@ def open_source(snapshot, openalex_url, api_key, rate, budget, out: Path):
 def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key, rate, budget, workers, citing,
               depth, hf_url, no_hf):
     """Enrich into the store and print what it found and what it cost; the source is closed whatever happens."""
-    from kg.enrich import EnrichOptions, Enricher
+    from kg.enrich import Enricher, EnrichOptions
     from kg.store import Store
 
     source = open_source(snapshot, openalex_url, api_key, rate, budget, out)

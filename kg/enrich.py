@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 from rapidfuzz import fuzz
 
@@ -97,8 +98,12 @@ def in_parallel(items: Iterable[T], fetch: Callable[[T], R], workers: int) -> It
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _query_text(title: str, words: int) -> str:
-    return " ".join(normalise_title(title).split()[:words])
+def _query_text(title: str | None, words: int) -> str:
+    return " ".join(normalise_title(title or "").split()[:words])
+
+
+def _arxiv_doi_of(arxiv_id: str | None) -> str | None:
+    return arxiv_doi(arxiv_id) if arxiv_id else None
 
 
 class Enricher:
@@ -114,12 +119,13 @@ class Enricher:
         started = time.monotonic()
         self.store.add_feed(papers)
         done = self.store.resolutions()
-        retry_before = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=RETRY_PENDING_HOURS)).isoformat()
+        retry_before = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=RETRY_PENDING_HOURS)).isoformat()
         retry = self.store.pending_checked_before(retry_before)
         todo = [p for p in papers if p.key not in done or p.key in retry]
         leftovers = self._resolve_by_identifiers(todo, lambda p: p.arxiv_id, "")
         titled = [p for p in leftovers if p.title]
-        self._give_up([p for p in leftovers if not p.title], "identifier not found in OpenAlex and no title to search for")
+        self._give_up([p for p in leftovers if not p.title],
+                      "identifier not found in OpenAlex and no title to search for")
         if self.papers_index is not None:
             titled = self._resolve_through_hugging_face(titled)
         titled = self._resolve_by_autocomplete(titled)
@@ -137,38 +143,45 @@ class Enricher:
                                 via: str, evidence_of: Callable[[FeedPaper], str | None] = lambda p: None
                                 ) -> list[FeedPaper]:
         """Resolve papers by OpenAlex id, DOI or arXiv id (`arxiv_of`); return the rest."""
-        by_openalex = [p for p in papers if p.openalex_id and is_openalex_key(p.openalex_id)]
-        rest = [p for p in papers if p.openalex_id and p not in by_openalex]
-        found = self._batched("Resolving OpenAlex ids", [full_id(p.openalex_id) for p in by_openalex],
+        openalex = {p.key: full_id(p.openalex_id) for p in papers if p.openalex_id and is_openalex_key(p.openalex_id)}
+        by_openalex = [p for p in papers if p.key in openalex]
+        rest = [p for p in papers if p.openalex_id and p.key not in openalex]
+        found = self._batched("Resolving OpenAlex ids", list(openalex.values()),
                               lambda batch: self.source.works_by_ids(batch), lambda r: [r["id"]])
-        rest += self._accept(by_openalex, lambda p: found.get(full_id(p.openalex_id), []), lambda p: "openalex_id",
+        rest += self._accept(by_openalex, lambda p: found.get(openalex[p.key], []), lambda p: "openalex_id",
                              evidence_of)
 
-        remaining = [p for p in papers if not p.openalex_id]
-        doi_of = {p.key: bare_doi(p.doi) if p.doi else arxiv_doi(a) if (a := arxiv_of(p)) else None
-                  for p in remaining}
-        by_doi = [p for p in remaining if doi_of[p.key]]
-        rest += [p for p in remaining if not doi_of[p.key]]
-        safe = sorted({doi_of[p.key] for p in by_doi if filter_safe(doi_of[p.key])})
+        doi_of: dict[str, str] = {}
+        for paper in papers:
+            if not paper.openalex_id and (doi := bare_doi(paper.doi) or _arxiv_doi_of(arxiv_of(paper))):
+                doi_of[paper.key] = doi
+        by_doi = [p for p in papers if p.key in doi_of]
+        rest += [p for p in papers if not p.openalex_id and p.key not in doi_of]
+        safe = sorted({d for d in doi_of.values() if filter_safe(d)})
         found = self._batched("Resolving DOIs and arXiv ids", safe, self.source.works_by_dois,
-                              lambda r: [bare_doi(r.get("doi"))])
+                              lambda r: [bare_doi(r.get("doi")) or ""])
         # A DOI with filter syntax in it (`,` `|` `:`) is looked up on its own, never inside a batch.
-        unsafe = sorted({doi_of[p.key] for p in by_doi if not filter_safe(doi_of[p.key])})
+        unsafe = sorted({d for d in doi_of.values() if not filter_safe(d)})
         for doi, record in in_parallel(unsafe, self.source.work_by_doi, self.options.workers):
             found[doi] = [record] if record else []
         method = lambda p: "doi" if p.doi else f"{via}arxiv_doi"
         missed = self._accept(by_doi, lambda p: found.get(doi_of[p.key], []), method, evidence_of)
 
-        by_arxiv = [p for p in missed if arxiv_of(p) and not p.doi]
-        rest += [p for p in missed if p not in by_arxiv]
+        arxiv = {p.key: a.lower() for p in missed if not p.doi and (a := arxiv_of(p))}
+        by_arxiv = [p for p in missed if p.key in arxiv]
+        rest += [p for p in missed if p.key not in arxiv]
         for forms in ("common", "rare"):
-            found = self._batched(f"Resolving arXiv landing pages ({forms} URL forms)",
-                                  sorted({arxiv_of(p).lower() for p in by_arxiv}),
-                                  lambda batch: self.source.works_by_arxiv(batch, forms),
-                                  lambda r: sorted(arxiv_ids_of(r)))
-            by_arxiv = self._accept(by_arxiv, lambda p: found.get(arxiv_of(p).lower(), []),
-                                    lambda p: f"{via}arxiv_location", evidence_of)
+            by_arxiv = self._resolve_by_landing_pages(by_arxiv, arxiv, forms, f"{via}arxiv_location", evidence_of)
         return rest + by_arxiv
+
+    def _resolve_by_landing_pages(self, papers: list[FeedPaper], arxiv: dict[str, str], forms: str, method: str,
+                                  evidence_of: Callable[[FeedPaper], str | None]) -> list[FeedPaper]:
+        """Resolve papers by the arXiv landing pages of their ids in one tier of URL forms; return the rest."""
+        found = self._batched(f"Resolving arXiv landing pages ({forms} URL forms)",
+                              sorted({arxiv[p.key] for p in papers}),
+                              lambda batch: self.source.works_by_arxiv(batch, forms),
+                              lambda r: sorted(arxiv_ids_of(r)))
+        return self._accept(papers, lambda p: found.get(arxiv[p.key], []), lambda p: method, evidence_of)
 
     def _batched(self, phase: str, keys: list[str], fetch: Callable[[list[str]], list[dict]],
                  keys_of: Callable[[dict], list[str]]) -> dict[str, list[dict]]:
@@ -187,7 +200,9 @@ class Enricher:
                 method_of: Callable[[FeedPaper], str], evidence_of: Callable[[FeedPaper], str | None]
                 ) -> list[FeedPaper]:
         """Store the papers an identifier resolved, in one transaction; return the others."""
-        resolutions, records, unresolved = [], [], []
+        resolutions: list[Resolution] = []
+        records: list[dict] = []
+        unresolved: list[FeedPaper] = []
         for paper in papers:
             resolution = match_by_identifier(paper, records_of(paper), method_of(paper), evidence_of(paper))
             if resolution is None:
@@ -223,7 +238,7 @@ class Enricher:
         candidates: dict[str, list[str]] = {}
         complete = lambda p: self.source.autocomplete(_query_text(p.title, 12))
         for paper, hits in in_parallel(papers, complete, self.options.workers):
-            wanted = normalise_title(paper.title)
+            wanted = normalise_title(paper.title or "")
             candidates[paper.key] = [full_id(h["id"]) for h in hits if h.get("id") and fuzz.ratio(
                 wanted, normalise_title(h.get("display_name") or "")) / 100 >= ACCEPT - 0.1]
             advance(1)
@@ -286,7 +301,7 @@ class Enricher:
         self._hydrate("Hydrating feed works", partial, "feed", select=None)
         cut = self.store.cut_authorships(feed_ids)
         advance = self.progress("Refetching works with 100+ authors", len(cut))
-        for work_id, record in in_parallel(cut, self.source.single_work, self.options.workers):
+        for _work_id, record in in_parallel(cut, self.source.single_work, self.options.workers):
             if record:
                 self.store.save_works([record], "feed", complete=SINGLETON)
             advance(1)

@@ -11,9 +11,9 @@ notebook entry point: the same graph as Python objects, in memory.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import networkx as nx
 import pandas as pd
@@ -22,11 +22,19 @@ from rdflib import Graph
 
 from kg import __version__
 from kg.feeds import FeedPaper
-from kg.formats import GraphFiles, SortedLines, TableFiles, scratch_folder, write_json, write_jsonld, write_lines, \
-    write_turtle
+from kg.formats import (
+    GraphFiles,
+    SortedLines,
+    TableFiles,
+    scratch_folder,
+    write_json,
+    write_jsonld,
+    write_lines,
+    write_turtle,
+)
 from kg.graph import build_graph, work_elements
-from kg.model import FeedFacts, Work, from_record
 from kg.ids import full_id
+from kg.model import FeedFacts, Work, from_record
 from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, work_lines
 from kg.resolve import Resolution
 from kg.store import Store
@@ -54,7 +62,7 @@ def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> d
         facts[resolution.work_id] = FeedFacts(
             feeds=feeds,
             feed_date=min(filter(None, [paper.feed_date, known.feed_date if known else None]), default=None),
-            upvotes=max(filter(lambda v: v is not None, [paper.upvotes, known.upvotes if known else None]), default=None),
+            upvotes=max((v for v in (paper.upvotes, known.upvotes if known else None) if v is not None), default=None),
             organization=paper.organization or (known.organization if known else None),
             arxiv_id=paper.arxiv_id or (known.arxiv_id if known else None),
             matched_by=resolution.method,

@@ -14,9 +14,9 @@ import heapq
 import json
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -213,10 +213,10 @@ class GraphFiles:
                 self.partial[node.id] = self.shared_attributes.setdefault(key, merged)
         for edge in edges:
             if work_id not in (edge.source, edge.target):
-                key = (edge.source, edge.target, edge.relation)
-                if key in self.cross_work_edges:
+                edge_key = (edge.source, edge.target, edge.relation)
+                if edge_key in self.cross_work_edges:
                     continue
-                self.cross_work_edges.add(key)
+                self.cross_work_edges.add(edge_key)
             number = sum(self.edge_counts.values())
             self.edge_counts[edge.relation] = self.edge_counts.get(edge.relation, 0) + 1
             ends = f'source="{_xml(edge.source)}" target="{_xml(edge.target)}"'

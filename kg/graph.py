@@ -8,14 +8,13 @@ exports as GraphML and GEXF for Cytoscape and Gephi unchanged.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Iterable
 
 import networkx as nx
 
 from kg.model import Work
-
 
 NODE_ATTRIBUTES = {"kind": str, "label": str, "title": str, "year": int, "doi": str, "cited_by_count": int,
                    "feed": bool, "hydrated": bool, "upvotes": int, "arxiv_id": str, "name": str, "orcid": str,

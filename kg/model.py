@@ -119,7 +119,8 @@ def from_record(record: dict, aliases: dict[str, str] | None = None, feed: FeedF
         institutions = tuple(
             Institution(surviving(i["id"]), i.get("display_name"), i.get("ror"), i.get("country_code"))
             for i in data.get("institutions") or [] if i.get("id"))
-        raw = data.get("raw_affiliation_strings") or ([data["raw_affiliation_string"]] if data.get("raw_affiliation_string") else [])
+        raw = data.get("raw_affiliation_strings") or (
+            [data["raw_affiliation_string"]] if data.get("raw_affiliation_string") else [])
         authorships.append(Authorship(
             Author(surviving(author["id"]), author.get("display_name"), _orcid(author.get("orcid"))),
             index, institutions, data.get("is_corresponding"), "; ".join(raw) or None))

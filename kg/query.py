@@ -20,8 +20,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
-from kg.rdf import SEMOPENALEX, literal_term
 from kg.errors import QueryError
+from kg.rdf import SEMOPENALEX, literal_term
 
 LIBRARY = Path(__file__).resolve().parent / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -218,7 +218,7 @@ class Embedded:
             except OSError as error:
                 raise QueryError(f"cannot open the database at {db} ({error}): was it made by `kg load --db`?") from None
         else:
-            ntriples = data / "kg.nt"
+            ntriples = (data or Path("exports")) / "kg.nt"
             if not ntriples.exists():
                 raise QueryError(f"no export in {data}/ (kg.nt missing): run `kg build --out {data}` first, "
                                  f"or pass --data DIR, --db PATH or --endpoint URL")

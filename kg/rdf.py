@@ -9,11 +9,11 @@ are (one process or a distributed job); everything else assembles its output.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Iterable, Iterator
 
 from rdflib import RDF, XSD, Graph, Namespace
-from rdflib.namespace import DCTERMS, FOAF, OWL, ORG, SKOS
+from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, SKOS
 
 from kg.model import Authorship, FeedFacts, Work, short
 

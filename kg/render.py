@@ -29,8 +29,8 @@ import graphviz
 import pandas as pd
 import pyarrow.parquet as pq
 
-from kg.threads import Thread, Threads
 from kg.errors import RenderError
+from kg.threads import Thread, Threads
 
 FORMATS = ("svg", "png", "pdf")
 FEED_COLOUR, FOUNDATION_COLOUR, BACKBONE_COLOUR = "#cfe3f7", "#f7e7b4", "#b2182b"
@@ -142,11 +142,11 @@ def coauthor_figure(authorships: pd.DataFrame, names: dict[str, str], institutio
     """
     by_work = authorships.groupby("work_id").author_id.apply(lambda s: sorted(set(s)))
     papers = Counter(a for authors in by_work for a in authors)
-    weight = Counter()
+    weight: Counter[tuple[str, str]] = Counter()
     for authors in by_work:
         for a, b in combinations(authors, 2):
             weight[a, b] += 1
-    strength = Counter()
+    strength: Counter[str] = Counter()
     for (a, b), w in weight.items():
         strength[a] += w
         strength[b] += w
@@ -197,10 +197,11 @@ def coauthor_figure(authorships: pd.DataFrame, names: dict[str, str], institutio
 def overview_figure(threads: Threads, form: str = "svg") -> graphviz.Graph:
     """One node per thread, sized by papers; edges sum the similarity between papers of two threads."""
     member = {p: t.id for t in threads.threads for p in t.papers}
-    between = Counter()
+    between: dict[tuple[str, str], float] = {}
     for a, b, weight in threads.links:
         if a in member and b in member and member[a] != member[b]:
-            between[tuple(sorted((member[a], member[b])))] += weight
+            pair = (min(member[a], member[b]), max(member[a], member[b]))
+            between[pair] = between.get(pair, 0.0) + weight
     notes = [f"{len(threads.unconnected)} feed papers connect to no thread"] if threads.unconnected else []
     graph = graphviz.Graph("threads", engine="neato", graph_attr={
         "label": _caption("Research threads of the feed and how they touch", notes), "labelloc": "t",

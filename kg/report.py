@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kg.render import load_threads
 from kg.errors import ReportError
+from kg.render import load_threads
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -44,7 +44,7 @@ def _svg(path: Path, prefix: str) -> str:
     return text.strip()
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
     """A table whose cells are already-escaped HTML."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
@@ -149,11 +149,10 @@ def _top_people(tables: Path, works: pd.DataFrame) -> str:
     authors = pd.read_parquet(tables / "authors.parquet").set_index("id").name
     institutions = pd.read_parquet(tables / "institutions.parquet").set_index("id")
     by_author = Counter(dict(authorships.groupby("author_id").work_id.nunique()))
-    by_institution = Counter()
+    institution_works: set[tuple[str, str]] = set()
     for work, ids in zip(authorships.work_id, authorships.institution_ids):
-        for institution in set(ids.split(";")) if isinstance(ids, str) else ():
-            by_institution[institution, work] = 1
-    papers = Counter(i for i, _ in by_institution)
+        institution_works |= {(institution, work) for institution in (ids.split(";") if isinstance(ids, str) else ())}
+    papers = Counter(i for i, _ in institution_works)
     top_authors = sorted(by_author.items(), key=lambda x: (-x[1], x[0]))[:15]
     top_institutions = sorted(papers.items(), key=lambda x: (-x[1], x[0]))[:15]
     return ("<h2>Top authors and institutions of the feed</h2>"

@@ -155,7 +155,8 @@ def match_by_identifier(paper: FeedPaper, records: list[dict], method: str,
 
 def hf_record(item: dict) -> dict:
     """A Hugging Face papers item in the shape `score_candidate` reads (title, year, author names)."""
-    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    nested = item.get("paper")
+    paper: dict = nested if isinstance(nested, dict) else item
     published = paper.get("publishedAt")
     names = [a.get("name") for a in paper.get("authors") or [] if isinstance(a, dict) and a.get("name")]
     return {"id": str(paper.get("id") or ""), "title": paper.get("title") or item.get("title") or "",

@@ -32,14 +32,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from kg.errors import SnapshotError
 from kg.feeds import FeedPaper
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, work_elements
-from kg.model import from_record
 from kg.ids import arxiv_doi, bare_doi, full_id
-from kg.sources.local import merged_ids
+from kg.model import from_record
 from kg.rdf import work_lines
-from kg.errors import SnapshotError
-
+from kg.sources.local import merged_ids
 
 
 def work_files(root: Path) -> list[Path]:
@@ -303,8 +302,8 @@ def neighbourhood(records, feed: list[FeedPaper], depth: int, aliases) -> set[st
         if not frontier:
             break
         edge_frontier = records.context.broadcast(frontier)
-        reached = set(citations.flatMap(lambda c: [c[1]] if c[0] in edge_frontier.value else
-                                        [c[0]] if c[1] in edge_frontier.value else []).collect())
+        reached = set(citations.flatMap(lambda c, near=edge_frontier: [c[1]] if c[0] in near.value else
+                                        [c[0]] if c[1] in near.value else []).collect())
         frontier = reached - keep
         keep |= reached
     return keep

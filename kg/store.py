@@ -7,11 +7,12 @@ what is still missing: a rerun asks OpenAlex only for that.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from kg.feeds import FeedPaper
 from kg.resolve import Resolution
@@ -38,7 +39,21 @@ FULL, SINGLETON = 1, 2
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _seen_again(known: FeedPaper, sighting: FeedPaper) -> FeedPaper:
+    """A paper seen again: its newest upvote count wins, gaps are filled, every provenance is kept."""
+    merged = dataclasses.replace(known, provenance=list(known.provenance))
+    for f in dataclasses.fields(FeedPaper):
+        new = getattr(sighting, f.name)
+        if f.name == "provenance":
+            merged.provenance.extend(p for p in new if p not in known.provenance)
+        elif f.name == "upvotes" and new is not None:
+            merged.upvotes = new
+        elif new and not getattr(merged, f.name):
+            setattr(merged, f.name, new)
+    return merged
 
 
 class Store:
@@ -69,10 +84,7 @@ class Store:
             for paper in papers:
                 row = self.db.execute("SELECT paper FROM feed_papers WHERE key=?", (paper.key,)).fetchone()
                 if row:
-                    known = FeedPaper.from_json(json.loads(row[0]))
-                    seen = set(known.provenance)
-                    known.provenance.extend(p for p in paper.provenance if p not in seen)
-                    paper = known
+                    paper = _seen_again(FeedPaper.from_json(json.loads(row[0])), paper)
                 self.db.execute("INSERT OR REPLACE INTO feed_papers VALUES(?,?)",
                                 (paper.key, json.dumps(paper.to_json(), ensure_ascii=False, sort_keys=True)))
                 for prov in paper.provenance:

@@ -84,7 +84,7 @@ class Threads:
                 "links": [list(link) for link in self.links], "names": names}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Threads":
+    def from_json(cls, data: dict) -> Threads:
         threads = [Thread(**{**t, **{k: [tuple(x) for x in t[k]] for k in
                                       ("foundations", "topics", "authors", "institutions")}})
                    for t in data["threads"]]
@@ -111,7 +111,7 @@ def similarity_graph(data: ThreadInput) -> nx.Graph:
     feed = set(data.feed)
     authors = {w: set(a) for w, a in data.authors.items()}
     candidates = _sharing(data.references) | _sharing(data.citers) | _sharing(authors)
-    candidates |= {tuple(sorted((p, r))) for p, refs in data.references.items() for r in refs if r in feed and r != p}
+    candidates |= {(min(p, r), max(p, r)) for p, refs in data.references.items() for r in refs if r in feed and r != p}
     for a, b in sorted(candidates):
         if a not in feed or b not in feed:
             continue
@@ -150,10 +150,10 @@ def main_path(dag: nx.DiGraph) -> list[str]:
     if dag.number_of_edges() == 0:
         return []
     order = list(nx.lexicographical_topological_sort(dag))
-    into = {}
+    into: dict[str, int] = {}
     for node in order:
         into[node] = sum(into[p] for p in dag.predecessors(node)) or 1
-    out_of = {}
+    out_of: dict[str, int] = {}
     for node in reversed(order):
         out_of[node] = sum(out_of[s] for s in dag.successors(node)) or 1
     best: dict[str, tuple[int, list[str]]] = {}
@@ -279,7 +279,8 @@ THREAD_SCHEMAS = {
 
 def thread_rows(threads: Threads) -> dict[str, list[dict]]:
     """The `threads` and `thread_members` tables."""
-    summary, members = [], []
+    summary: list[dict] = []
+    members: list[dict[str, str | None]] = []
     for rank, thread in enumerate(threads.threads, start=1):
         summary.append({"thread_id": thread.id, "rank": rank, "name": thread.name, "papers": len(thread.papers),
                         "strength": thread.strength,
@@ -298,7 +299,7 @@ def thread_names(threads: Threads, tables: Path) -> dict[str, str]:
     for t in threads.threads:
         ids |= set(t.papers) | set(t.backbone) | {x for pairs in (t.foundations, t.topics, t.authors, t.institutions)
                                                   for x, _ in pairs}
-    names = {}
+    names: dict[str, str] = {}
     if not ids:
         return names
     for table, column in (("works", "title"), ("authors", "name"), ("institutions", "name"), ("topics", "name")):

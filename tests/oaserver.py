@@ -99,7 +99,7 @@ def classify(path: str, params: dict[str, str]) -> tuple[str, int]:
 
 
 def seconds_to_midnight() -> int:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return math.ceil((midnight - now).total_seconds())
 
@@ -410,7 +410,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(401, {"error": "Authentication required",
                                     "message": "You must provide a valid API key to check rate limit status"})
         daily, used = state.plan.keys[key], state.log.credits[key]
-        resets = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds_to_midnight())).replace(microsecond=0)
+        resets = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds_to_midnight())).replace(microsecond=0)
         self._json(200, {"api_key": key[:4] + "…", "is_grandfathered": False, "rate_limit": {
             "daily_budget_usd": float(usd(daily)), "daily_used_usd": float(usd(used)),
             "daily_remaining_usd": float(usd(daily - used)), "prepaid_balance_usd": 0, "prepaid_remaining_usd": 0,

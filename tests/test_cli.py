@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import DEMO, PAGES, ROOT
+from conftest import DEMO, PAGES
 
 
 def kg(*args, cwd=None, env=None):

@@ -7,17 +7,17 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
+from conftest import PAGES, REAL, WORLD
 from pyshacl import validate
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
-from conftest import PAGES, REAL, WORLD
 from kg.enrich import Enricher
 from kg.export import build, load
 from kg.feeds import read_inputs
-from kg.model import from_record
 from kg.ids import full_id
-from kg.sources.local import Snapshot
+from kg.model import from_record
 from kg.rdf import CITO, SOA, ntriples_lines, work_lines
+from kg.sources.local import Snapshot
 from kg.store import Store
 from kg.threads import THREAD_BASE
 

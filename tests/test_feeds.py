@@ -1,12 +1,13 @@
 import json
 
 import pytest
+from conftest import HF_API, PAGES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import HF_API, PAGES
 from kg.errors import FeedError
-from kg.feeds import merge_papers, read_inputs, read_page
+from kg.feeds import merge_papers, read_inputs
+from kg.feeds.daily_page import read_page
 
 
 def by_name(name):
@@ -125,6 +126,7 @@ def test_page_reader_never_crashes(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["  • 3 authors", "·", "Jun 10, 2024 2", "Mar 16", "", "Title", "x" * 300, "• Org"]), max_size=40))
+@given(st.lists(st.sampled_from(["  • 3 authors", "·", "Jun 10, 2024 2", "Mar 16", "", "Title", "x" * 300, "• Org"]),
+                max_size=40))
 def test_page_reader_survives_shuffled_page_parts(lines):
     read_page("\n".join(["Daily Papers", "", "Oct 29", ""] + lines), "fuzz.txt", 2025)

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from conftest import ROOT
+from test_cli import kg
+
 from kg.ids import full_id
 from kg.query import Embedded, Endpoint, QueryError, bind, find_query, library, publish
 from kg.store import Store
-from test_cli import kg
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 

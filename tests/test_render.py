@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
+from test_cli import kg
 
 from kg.render import FEED_COLOUR, Limits, render_all
-from test_cli import kg
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}href"

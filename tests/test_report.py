@@ -8,10 +8,10 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 from PIL import Image
+from test_cli import kg
 
 from kg.render import FEED_COLOUR, render_all
 from kg.report import write_report
-from test_cli import kg
 
 HOSTILE = '<script>alert("owned")</script> & "quotes" {braces}'
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

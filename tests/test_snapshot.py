@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import WORLD
+from test_cli import kg
+
 from kg.export import build, load
 from kg.ids import full_id
 from kg.snapshot import build_snapshot
 from kg.store import Store
-from test_cli import kg
 
 DATES = ["2026-01-05", "2026-03-17", "2026-08-11"]
 

@@ -3,12 +3,12 @@
 import json
 import math
 
+import networkx as nx
 import pandas as pd
 import pyoxigraph as ox
 import pytest
 
 from kg.threads import MIN_WEIGHT, ThreadInput, _acyclic, find_threads, main_path, similarity_graph
-import networkx as nx
 
 
 def thread_input(**overrides) -> ThreadInput:

@@ -23,7 +23,7 @@ class Source(Protocol):
     """What enrichment needs from OpenAlex (the API client and the local snapshot both provide it)."""
 
     name: str
-    stats: "Ledger"
+    stats: Ledger
 
     def works_by_ids(self, ids: list[str], select: list[str] | None = None) -> list[dict]: ...
     def works_by_dois(self, dois: list[str]) -> list[dict]: ...

@@ -18,8 +18,8 @@ import requests
 import requests_cache
 
 from kg import __version__
-from kg.sources import HF_API_URL
 from kg.errors import SourceError
+from kg.sources import HF_API_URL
 from kg.sources.http import TRANSIENT_ERRORS, Ledger, RateLimiter, json_body, retry_after
 
 PAGE_SIZE = 100
@@ -65,7 +65,7 @@ class HuggingFace:
     def close(self) -> None:
         self.session.close()
 
-    def _get(self, path: str, kind: str, **params: object) -> object:
+    def _get(self, path: str, kind: str, **params: str | int) -> object:
         url = f"{self.base_url}{path}"
         attempt = 0
         while True:
@@ -124,6 +124,7 @@ class HuggingFace:
 
 def _item_id(item: object) -> str:
     if isinstance(item, dict):
-        paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+        nested = item.get("paper")
+        paper: dict = nested if isinstance(nested, dict) else item
         return str(paper.get("id") or paper.get("title") or id(item))
     return str(id(item))

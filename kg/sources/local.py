@@ -11,9 +11,8 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from kg.errors import SourceError
 from kg.ids import arxiv_ids_of, bare_doi, full_id
@@ -117,13 +116,13 @@ class Snapshot:
 
     def _ranked(self, text: str, limit: int) -> list[str]:
         """Works ranked by shared title tokens, rarer tokens weighing more: a local stand-in for relevance."""
-        scores: Counter = Counter()
+        scores: dict[str, float] = {}
         for token in set(normalise_title(text).split()):
             postings = self.by_token.get(token, ())
             if len(postings) > 2000:
                 continue
             for work_id in postings:
-                scores[work_id] += 1.0 / (1 + len(postings))
+                scores[work_id] = scores.get(work_id, 0.0) + 1.0 / (1 + len(postings))
         return [w for w, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
     def autocomplete(self, text: str) -> list[dict]:

@@ -24,18 +24,17 @@ import datetime as dt
 import random
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pyalex
 import requests
 import requests_cache
 
 from kg import __version__
-from kg.sources import DEFAULT_URL
 from kg.errors import BudgetExhausted, SourceError
 from kg.ids import short_id
-from kg.sources.http import (SENT_ERRORS, TRANSIENT_ERRORS, Ledger, RateLimiter, float_header, json_body,
-                             retry_after)
+from kg.sources import DEFAULT_URL
+from kg.sources.http import SENT_ERRORS, TRANSIENT_ERRORS, Ledger, RateLimiter, float_header, json_body, retry_after
 
 MAX_PER_CALL = 100      # values in one OR filter (the API's MAX_IDS_IN_FILTER)
 MAX_PER_PAGE = 200      # the API's max_per_page
@@ -69,7 +68,7 @@ def default_rate(api_key: str | None) -> float:
 def _reset_time(seconds: float | None) -> str:
     if seconds is None:
         return "at midnight UTC"
-    at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     hours, minutes = divmod(int(seconds) // 60, 60)
     return f"at {at:%Y-%m-%d %H:%M} UTC (in {hours} h {minutes:02d} min)"
 
@@ -125,6 +124,8 @@ class OpenAlexAPI:
     def _get(self, url: str, kind: str) -> requests.Response:
         """GET with pacing and retries; returns an answer kg can use (200, 404) or raises with a message."""
         attempt = throttles = 0
+        problem: str
+        wait: float | None
         while True:
             reserved = self.stats.reserve(kind)
             self.limiter.wait()
@@ -142,18 +143,19 @@ class OpenAlexAPI:
                 if (remaining := float_header(response, "X-RateLimit-Remaining-USD")) is not None:
                     self.stats.remaining_usd = remaining
                 if response.status_code == 429:
-                    wait = self._throttle_wait(response)
+                    pause = self._throttle_wait(response)
                     throttles += 1
                     self.stats.note("throttled")
                     if throttles > self.max_throttles:
                         raise SourceError(f"OpenAlex kept throttling after {throttles} waits; "
                                           f"try again later or lower --rate ({url})")
-                    self.limiter.throttled(wait)
+                    self.limiter.throttled(pause)
                     continue
-                problem, wait = self._problem(response, url)
-                if problem is None:
+                reason, wait = self._problem(response, url)
+                if reason is None:
                     self.limiter.succeeded()
                     return response
+                problem = reason
             if attempt == self.retries:
                 raise SourceError(f"OpenAlex did not answer usefully after {self.retries + 1} tries ({problem}): {url}")
             attempt += 1
@@ -240,7 +242,7 @@ class OpenAlexAPI:
 
     def work_by_doi(self, doi: str) -> dict | None:
         """One work by DOI as a free singleton (for DOIs that cannot stand in a filter)."""
-        response = self._get(self._url(f"/works/doi:{requests.utils.quote(doi, safe='/')}"), "singleton")
+        response = self._get(self._url(f"/works/doi:{quote(doi, safe='/')}"), "singleton")
         return response.json() if response.status_code == 200 else None
 
     def autocomplete(self, text: str) -> list[dict]:

@@ -1,0 +1,87 @@
+"""The feed's record of a paper, where it was seen, and what a feed reader is.
+
+Every reader turns one input's text into `FeedPaper`s; the registry in
+`kg/feeds/__init__.py` decides which reader an input goes to by asking each,
+in order, whether it recognises the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kg.text import normalise_title
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a paper was seen: input name, 0-based entry index, 1-based line (None in JSON)."""
+
+    source: str
+    index: int
+    line: int | None
+
+
+@dataclass
+class FeedPaper:
+    title: str | None = None
+    abstract: str | None = None
+    authors: tuple[str, ...] = ()
+    author_count: int | None = None
+    organization: str | None = None
+    published: str | None = None
+    upvotes: int | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    openalex_id: str | None = None
+    feed_date: str | None = None
+    provenance: list[Provenance] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """A stable identity for the paper: the strongest identifier it carries."""
+        if self.openalex_id:
+            return f"openalex:{self.openalex_id}"
+        if self.arxiv_id:
+            return f"arxiv:{self.arxiv_id.lower()}"
+        if self.doi:
+            return f"doi:{self.doi.lower()}"
+        return f"title:{normalise_title(self.title or '')}"
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["authors"] = list(self.authors)
+        data["key"] = self.key
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> FeedPaper:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in fields}
+        values["authors"] = tuple(values.get("authors") or ())
+        values["provenance"] = [Provenance(**p) for p in values.get("provenance") or []]
+        return cls(**values)
+
+
+@dataclass
+class FeedResult:
+    """What reading some inputs produced, for the summary line."""
+
+    papers: list[FeedPaper]
+    entries_per_input: dict[str, int]
+    merged: int
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One feed format: its name, how it recognises its input, and how it reads it.
+
+    `read(text, source, year)` returns the papers and warnings naming `source:line` for entries it skipped;
+    `year` is for dates a page shows without one.
+    """
+
+    name: str
+    recognises: Callable[[str], bool]
+    read: Callable[[str, str, int], tuple[list[FeedPaper], list[str]]]
