@@ -20,18 +20,8 @@ import pandas as pd
 import pyarrow as pa
 from rdflib import Graph
 
-from kg import __version__
+from kg import __version__, writers
 from kg.feeds import FeedPaper
-from kg.formats import (
-    GraphFiles,
-    SortedLines,
-    TableFiles,
-    scratch_folder,
-    write_json,
-    write_jsonld,
-    write_lines,
-    write_turtle,
-)
 from kg.graph import build_graph, work_elements
 from kg.ids import full_id
 from kg.model import FeedFacts, Work, from_record
@@ -40,6 +30,10 @@ from kg.resolve import Resolution
 from kg.store import Store
 from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, feed_entry_rows, work_rows
 from kg.threads import THREAD_SCHEMAS, find_threads, read_thread_input, thread_lines, thread_names, thread_rows
+from kg.writers.files import scratch_folder, write_json
+from kg.writers.graph_files import GraphFiles
+from kg.writers.ntriples import SortedLines, write_lines
+from kg.writers.tables import TableFiles
 
 
 @dataclass
@@ -124,7 +118,9 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
     with Store(store_path) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}
         scratch = Path(scratch_name)
-        lines, graph, tables = SortedLines(scratch), GraphFiles(scratch), TableFiles(out / "tables")
+        registered = writers.WRITERS
+        dialects = [w for w in registered if isinstance(w, writers.GraphDialect)]
+        lines, graph, tables = SortedLines(scratch), GraphFiles(scratch, dialects), TableFiles(out / "tables")
         works = feed_works = 0
         say("reading works")
         for work in stream_works(store):
@@ -150,15 +146,17 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
         written.append(write_json(threads.to_json(thread_names(threads, out / "tables")), out / "threads.json"))
         say("writing N-Triples")
         triples = write_lines(lines, out / "kg.nt")
-        say("writing Turtle and JSON-LD")
-        write_turtle(out / "kg.nt", out / "kg.ttl", prefixes)
-        write_jsonld(out / "kg.nt", out / "kg.jsonld", prefixes)
-        say("writing GraphML and GEXF")
-        graph.write_graphml(out / "kg.graphml")
-        graph.write_gexf(out / "kg.gexf")
+        written.append(out / "kg.nt")
+        for writer in registered:
+            say(f"writing {writer.file}")
+            if isinstance(writer, writers.RdfWriter):
+                writer.write(out / "kg.nt", out / writer.file, prefixes)
+                written.append(out / writer.file)
+            else:
+                written.append(graph.write(writer, out / writer.file))
         graph_counts = graph.counts()
         graph.close()
-    files = [out / name for name in ("kg.nt", "kg.ttl", "kg.jsonld", "kg.graphml", "kg.gexf")] + written
+    files = written
     manifest = {
         "kg_version": __version__,
         "inputs": inputs,

@@ -143,24 +143,14 @@ def test_files_hold_the_same_graph_as_the_python_api(world_store, world_export):
         pd.testing.assert_frame_equal(pd.read_parquet(out / "tables" / f"{name}.parquet"), frame, check_dtype=False)
 
 
-def test_external_sort_merges_runs_into_unique_sorted_lines(tmp_path):
-    from kg.formats import SortedLines
-    lines = [f"<s{n % 37}> <p> \"{n % 53}\" .\n" for n in range(500)]
-    sorter = SortedLines(tmp_path, run_size=40)
-    for start in range(0, len(lines), 25):
-        sorter.add(lines[start:start + 25])
-    assert len(sorter.runs) > 3
-    assert list(sorter) == sorted(set(lines))
-
-
 def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_export, tmp_path, monkeypatch):
-    import kg.export
+    from kg import writers
     out = tmp_path / "export"
     first = build(world_store, out)
 
     def broken(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(kg.export, "write_jsonld", broken)
+    monkeypatch.setattr(writers, "WRITERS", (writers.writer("turtle"), writers.RdfWriter("json-ld", "kg.jsonld", broken)))
     with pytest.raises(KeyboardInterrupt):
         build(world_store, out)
     assert json.loads((out / "manifest.json").read_text()) == first

@@ -1,0 +1,26 @@
+"""Writing export files safely: a temporary sibling renamed over the target, scratch space next to it."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+
+def replace_atomically(path: Path) -> Path:
+    """The temporary sibling a writer fills before it is renamed over `path` (no half-written exports)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(path.name + ".tmp")
+
+
+def write_json(data: object, path: Path) -> Path:
+    temporary = replace_atomically(path)
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
+def scratch_folder(near: Path) -> tempfile.TemporaryDirectory:
+    """Scratch space next to the output (same disk, usually the roomiest place the user chose)."""
+    near.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix=".kg-build-", dir=near)

@@ -1,0 +1,74 @@
+"""The export tables: CSV and Parquet per table, streamed in batches with fixed schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import ExitStack
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from kg.tables import ENTITY_TABLES, SCHEMAS
+from kg.writers.files import replace_atomically
+
+
+class TableFiles:
+    """CSV and Parquet per table, written in batches of `batch_size` rows with fixed schemas.
+
+    Work-keyed tables arrive sorted (works in id order) and are streamed;
+    entity tables keep each id's first row and are written sorted at the end.
+    """
+
+    def __init__(self, folder: Path, schemas: dict[str, pa.Schema] = SCHEMAS, batch_size: int = 50_000):
+        self.folder = folder
+        self.schemas = schemas
+        self.batch_size = batch_size
+        self.batches: dict[str, list[dict]] = {name: [] for name in schemas if name not in ENTITY_TABLES}
+        self.entities: dict[str, dict[str, dict]] = {name: {} for name in schemas if name in ENTITY_TABLES}
+        self.rows: dict[str, int] = {name: 0 for name in schemas}
+        self.stack = ExitStack()
+        self.writers: dict[str, tuple] = {}
+
+    def _writer(self, name: str) -> tuple:
+        if name not in self.writers:
+            csv_path = replace_atomically(self.folder / f"{name}.csv")
+            parquet_path = replace_atomically(self.folder / f"{name}.parquet")
+            self.writers[name] = (
+                self.stack.enter_context(pa_csv.CSVWriter(str(csv_path), self.schemas[name],
+                                                          write_options=pa_csv.WriteOptions(quoting_style="needed"))),
+                self.stack.enter_context(pq.ParquetWriter(str(parquet_path), self.schemas[name])))
+        return self.writers[name]
+
+    def _write(self, name: str, rows: list[dict]) -> None:
+        table = pa.Table.from_pylist(rows, schema=self.schemas[name])
+        for writer in self._writer(name):
+            writer.write_table(table)
+        self.rows[name] += len(rows)
+
+    def add(self, rows: Iterable[tuple[str, dict]]) -> None:
+        for name, row in rows:
+            if name in self.entities:
+                self.entities[name].setdefault(row["id"], row)
+                continue
+            batch = self.batches[name]
+            batch.append(row)
+            if len(batch) >= self.batch_size:
+                self._write(name, batch)
+                batch.clear()
+
+    def close(self) -> list[Path]:
+        """Finish every table (empty ones included) and return the files written."""
+        for name, batch in self.batches.items():
+            self._write(name, batch)
+        for name, entities in self.entities.items():
+            self._write(name, [entities[key] for key in sorted(entities)])
+        self.stack.close()
+        written = []
+        for name in self.schemas:
+            for suffix in (".csv", ".parquet"):
+                path = self.folder / f"{name}{suffix}"
+                replace_atomically(path).replace(path)
+                written.append(path)
+        return written
