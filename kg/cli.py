@@ -341,13 +341,13 @@ def export_option(command: Callable) -> Callable:
 @click.option("--json", "as_json", is_flag=True, help="Print threads.json (every thread in full) instead of a table.")
 def threads(out, as_json) -> None:
     """Show the research threads found among the feed's papers (computed by `kg build`)."""
-    from kg.render import load_threads
+    from kg.thread_io import load_threads
 
     found = load_threads(out)
     if as_json:
         click.echo((out / "threads.json").read_text(encoding="utf-8"), nl=False)
         return
-    names = json.loads((out / "threads.json").read_text(encoding="utf-8")).get("names", {})
+    names = found.names
     table = Table("#", "thread", "papers", "strength", "foundations", "backbone", "top authors")
     for thread in found.threads:
         table.add_row(thread.id, thread.name, str(len(thread.papers)), f"{thread.strength:g}",

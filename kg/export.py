@@ -25,11 +25,12 @@ from kg.feeds import FeedPaper
 from kg.graph import build_graph, work_elements
 from kg.ids import full_id
 from kg.model import FeedFacts, Work, from_record
-from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, work_lines
+from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, thread_lines, work_lines
 from kg.resolve import Resolution
 from kg.store import Store
-from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, feed_entry_rows, work_rows
-from kg.threads import THREAD_SCHEMAS, find_threads, read_thread_input, thread_lines, thread_names, thread_rows
+from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, THREAD_SCHEMAS, feed_entry_rows, thread_rows, work_rows
+from kg.thread_io import read_thread_input, with_names
+from kg.threads import find_threads
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import GraphFiles
 from kg.writers.ntriples import SortedLines, write_lines
@@ -143,7 +144,7 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
         thread_tables = TableFiles(out / "tables", THREAD_SCHEMAS)
         thread_tables.add((name, row) for name, rows in thread_rows(threads).items() for row in rows)
         written += thread_tables.close()
-        written.append(write_json(threads.to_json(thread_names(threads, out / "tables")), out / "threads.json"))
+        written.append(write_json(with_names(threads, out / "tables").to_json(), out / "threads.json"))
         say("writing N-Triples")
         triples = write_lines(lines, out / "kg.nt")
         written.append(out / "kg.nt")

@@ -8,7 +8,7 @@ exports as GraphML and GEXF for Cytoscape and Gephi unchanged.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -115,41 +115,47 @@ def authors_of(graph: nx.MultiDiGraph, work: str) -> set[str]:
 
 
 def coauthorship(graph: nx.MultiDiGraph, works: Iterable[str] | None = None) -> nx.Graph:
-    """Authors linked by the number of works they share."""
-    projection = nx.Graph()
+    """Authors linked by the number of works (default: feed works) they share."""
+    by_author: dict[str, set[str]] = {}
     for work in works if works is not None else feed_works(graph):
-        authors = sorted(authors_of(graph, work))
-        projection.add_nodes_from(authors)
-        for a, b in combinations(authors, 2):
-            weight = projection.get_edge_data(a, b, {"weight": 0})["weight"]
-            projection.add_edge(a, b, weight=weight + 1)
-    return projection
+        for author in authors_of(graph, work):
+            by_author.setdefault(author, set()).add(work)
+    return _projection(by_author)
 
 
-def _pair_counts(groups: dict[str, set[str]]) -> nx.Graph:
+def pair_counts(groups: Mapping[str, Iterable[str]]) -> Counter[tuple[str, str]]:
+    """How many members each pair of keys shares, found through an inverted index (never by trying every pair).
+
+    The one implementation behind co-authorship, bibliographic coupling and co-citation, here, in the
+    threads and in the figures: keys are works (members: references, citers or authors) or authors
+    (members: works).
+    """
+    owners: dict[str, list[str]] = {}
+    for key in sorted(groups):
+        for member in set(groups[key]):
+            owners.setdefault(member, []).append(key)
+    counts: Counter[tuple[str, str]] = Counter()
+    for keys in owners.values():
+        counts.update(combinations(keys, 2))
+    return counts
+
+
+def _projection(groups: Mapping[str, Iterable[str]]) -> nx.Graph:
     projection = nx.Graph()
     projection.add_nodes_from(sorted(groups))
-    owners: dict[str, list[str]] = {}
-    for key, members in groups.items():
-        for member in members:
-            owners.setdefault(member, []).append(key)
-    counts: Counter = Counter()
-    for keys in owners.values():
-        for a, b in combinations(sorted(keys), 2):
-            counts[a, b] += 1
-    for (a, b), weight in sorted(counts.items()):
+    for (a, b), weight in sorted(pair_counts(groups).items()):
         projection.add_edge(a, b, weight=weight)
     return projection
 
 
 def bibliographic_coupling(graph: nx.MultiDiGraph) -> nx.Graph:
     """Feed works linked by how many references they share."""
-    return _pair_counts({w: references_of(graph, w) for w in feed_works(graph)})
+    return _projection({w: references_of(graph, w) for w in feed_works(graph)})
 
 
 def cocitation(graph: nx.MultiDiGraph) -> nx.Graph:
     """Feed works linked by how many stored works cite both."""
-    return _pair_counts({w: citers_of(graph, w) for w in feed_works(graph)})
+    return _projection({w: citers_of(graph, w) for w in feed_works(graph)})
 
 
 def feed_citations(graph: nx.MultiDiGraph) -> nx.DiGraph:

@@ -16,6 +16,7 @@ from rdflib import RDF, XSD, Graph, Namespace
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, SKOS
 
 from kg.model import Authorship, FeedFacts, Work, short
+from kg.threads import Threads
 
 SOA = Namespace("https://semopenalex.org/ontology/")
 CITO = Namespace("http://purl.org/spar/cito/")
@@ -190,3 +191,26 @@ def rdflib_graph(lines: Iterable[Line]) -> Graph:
         graph.bind(prefix, namespace)
     graph.parse(data="".join(lines), format="nt")
     return graph
+
+
+THREAD_BASE = "https://w3id.org/kg-feeds/thread/"
+
+
+def thread_lines(threads: Threads) -> list[str]:
+    """The threads as N-Triples in kg's namespace; backbone steps are numbered resources (no blank nodes)."""
+    lines = []
+    for rank, thread in enumerate(threads.threads, start=1):
+        t = f"<{THREAD_BASE}{thread.id}>"
+        lines += [f"{t} <{RDF.type}> <{KG.Thread}> .\n",
+                  f"{t} <{KG.name}> {literal_term(thread.name)} .\n",
+                  f'{t} <{KG.rank}> "{rank}"^^<{XSD.integer}> .\n',
+                  f'{t} <{KG.strength}> "{thread.strength}"^^<{XSD.decimal}> .\n']
+        lines += [f"{t} <{KG.hasPaper}> <{entity('work', p)}> .\n" for p in thread.papers]
+        lines += [f"{t} <{KG.foundation}> <{entity('work', r)}> .\n" for r, _ in thread.foundations]
+        lines += [f"{t} <{KG.dominantTopic}> <{entity('topic', topic)}> .\n" for topic, _ in thread.topics[:3]]
+        for position, work in enumerate(thread.backbone, start=1):
+            step = f"<{THREAD_BASE}{thread.id}/backbone/{position}>"
+            lines += [f"{t} <{KG.backboneStep}> {step} .\n", f"{step} <{RDF.type}> <{KG.BackboneStep}> .\n",
+                      f'{step} <{KG.position}> "{position}"^^<{XSD.integer}> .\n',
+                      f"{step} <{KG.work}> <{entity('work', work)}> .\n"]
+    return lines

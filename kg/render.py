@@ -17,12 +17,10 @@ caption what was left out. Building a figure is pure (data in, DOT out); only
 from __future__ import annotations
 
 import html
-import json
 import math
 import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 
 import graphviz
@@ -30,6 +28,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from kg.errors import RenderError
+from kg.graph import pair_counts
+from kg.thread_io import load_threads
 from kg.threads import Thread, Threads
 
 FORMATS = ("svg", "png", "pdf")
@@ -140,12 +140,9 @@ def coauthor_figure(authorships: pd.DataFrame, names: dict[str, str], institutio
     those with most co-authorship), so one paper with hundreds of authors
     cannot crowd out everyone else.
     """
-    by_work = authorships.groupby("work_id").author_id.apply(lambda s: sorted(set(s)))
-    papers = Counter(a for authors in by_work for a in authors)
-    weight: Counter[tuple[str, str]] = Counter()
-    for authors in by_work:
-        for a, b in combinations(authors, 2):
-            weight[a, b] += 1
+    by_author = {a: set(works) for a, works in authorships.groupby("author_id").work_id}
+    papers = Counter({a: len(works) for a, works in by_author.items()})
+    weight = pair_counts(by_author)
     strength: Counter[str] = Counter()
     for (a, b), w in weight.items():
         strength[a] += w
@@ -218,13 +215,6 @@ def overview_figure(threads: Threads, form: str = "svg") -> graphviz.Graph:
     return graph
 
 
-def load_threads(export: Path) -> Threads:
-    path = export / "threads.json"
-    if not path.exists():
-        raise RenderError(f"no threads in {export}/ (threads.json missing): run `kg build --out {export}` first")
-    return Threads.from_json(json.loads(path.read_text(encoding="utf-8")))
-
-
 def _works(tables: Path, threads: Threads) -> Works:
     ids = sorted({w for t in threads.threads for w in t.papers + t.backbone + [r for r, _ in t.foundations]})
     frame = pd.read_parquet(tables / "works.parquet", columns=["id", "title", "year", "arxiv_id", "is_feed"],
@@ -232,9 +222,8 @@ def _works(tables: Path, threads: Threads) -> Works:
         columns=["id", "title", "year", "arxiv_id", "is_feed"])
     cites = pq.read_table(tables / "citations.parquet",
                           filters=[("citing_id", "in", ids), ("cited_id", "in", ids)]).to_pandas() if ids else None
-    names = json.loads((tables.parent / "threads.json").read_text(encoding="utf-8")).get("names", {})
     return Works(
-        title={**names, **{i: t for i, t in zip(frame.id, frame.title) if t}},
+        title={**threads.names, **{i: t for i, t in zip(frame.id, frame.title) if t}},
         year={i: int(y) for i, y in zip(frame.id, frame.year) if pd.notna(y)},
         arxiv={i: a for i, a in zip(frame.id, frame.arxiv_id) if pd.notna(a) and a},
         feed={i for i, f in zip(frame.id, frame.is_feed) if f},

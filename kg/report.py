@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from kg.errors import ReportError
-from kg.render import load_threads
+from kg.thread_io import load_threads
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -70,7 +70,7 @@ def build_report(export: Path) -> str:
         raise ReportError(f"no SVG figures in {figures}/: run `kg render --out {export}` first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     threads = load_threads(export)
-    names = json.loads((export / "threads.json").read_text(encoding="utf-8")).get("names", {})
+    names = threads.names
     tables = export / "tables"
     works = pd.read_parquet(tables / "works.parquet").set_index("id")
     entries = pd.read_parquet(tables / "feed_entries.parquet")

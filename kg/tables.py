@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from kg.model import Work
+from kg.threads import Threads
 
 SCHEMAS = {
     "works": pa.schema([("id", pa.string()), ("title", pa.string()), ("year", pa.int64()), ("date", pa.string()),
@@ -94,3 +95,27 @@ def feed_entry_rows(entries, papers, resolutions) -> Iterator[tuple[str, dict]]:
             "status": resolution.status if resolution else "pending",
             "reason": resolution.reason if resolution else "not resolved yet",
             "evidence": resolution.evidence if resolution else None}
+
+
+THREAD_SCHEMAS = {
+    "threads": pa.schema([("thread_id", pa.string()), ("rank", pa.int64()), ("name", pa.string()),
+                          ("papers", pa.int64()), ("strength", pa.float64()), ("topics", pa.string()),
+                          ("backbone", pa.string())]),
+    "thread_members": pa.schema([("thread_id", pa.string()), ("work_id", pa.string()), ("role", pa.string())]),
+}
+
+
+def thread_rows(threads: Threads) -> dict[str, list[dict]]:
+    """The `threads` and `thread_members` tables."""
+    summary: list[dict] = []
+    members: list[dict[str, str | None]] = []
+    for rank, thread in enumerate(threads.threads, start=1):
+        summary.append({"thread_id": thread.id, "rank": rank, "name": thread.name, "papers": len(thread.papers),
+                        "strength": thread.strength,
+                        "topics": ";".join(t for t, _ in thread.topics[:3]) or None,
+                        "backbone": ";".join(thread.backbone) or None})
+        roles = [("paper", p) for p in thread.papers] + [("foundation", r) for r, _ in thread.foundations] \
+            + [("backbone", w) for w in thread.backbone]
+        members += [{"thread_id": thread.id, "work_id": work, "role": role} for role, work in roles]
+    members += [{"thread_id": None, "work_id": work, "role": "unconnected"} for work in threads.unconnected]
+    return {"threads": summary, "thread_members": members}

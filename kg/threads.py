@@ -18,24 +18,20 @@ the citation DAG of its papers and their references), its authors,
 institutions and dominant topics, a name from those topics, and a strength
 (internal link weight per paper). Threads are ranked by size, then strength.
 
-Everything is computed from the export tables, so the same threads come out
-of any store that builds the same tables.
+Everything is computed from a `ThreadInput` of plain ids (read from the export
+tables by `kg.thread_io`), so the same threads come out of any store that
+builds the same tables. Their RDF is in `kg.rdf`, their tables in `kg.tables`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import asdict, dataclass, field
-from itertools import combinations
-from pathlib import Path
 
 import networkx as nx
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from kg.rdf import KG, RDF, XSD, entity, literal_term
+from kg.graph import pair_counts
 
 WEIGHTS = {"citation": 1.0, "coupling": 1.0, "cocitation": 0.5, "authors": 0.5}
 MIN_WEIGHT = 0.05
@@ -77,31 +73,32 @@ class Threads:
     unconnected: list[str]
     links: list[tuple[str, str, float]]
     """Similarity links between feed papers (the overview shows how threads touch through them)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Display names of every id the threads mention (titles, author, institution and topic names)."""
 
-    def to_json(self, names: dict[str, str]) -> dict:
+    def to_json(self) -> dict:
         return {"weights": WEIGHTS, "min_weight": MIN_WEIGHT, "seed": SEED,
                 "threads": [asdict(t) for t in self.threads], "unconnected": self.unconnected,
-                "links": [list(link) for link in self.links], "names": names}
+                "links": [list(link) for link in self.links], "names": self.names}
 
     @classmethod
     def from_json(cls, data: dict) -> Threads:
         threads = [Thread(**{**t, **{k: [tuple(x) for x in t[k]] for k in
                                       ("foundations", "topics", "authors", "institutions")}})
                    for t in data["threads"]]
-        return cls(threads, data["unconnected"], [tuple(link) for link in data["links"]])
+        return cls(threads, data["unconnected"], [tuple(link) for link in data["links"]], data.get("names") or {})
+
+    def mentioned(self) -> set[str]:
+        """Every id the threads mention."""
+        ids = set(self.unconnected)
+        for t in self.threads:
+            ids |= set(t.papers) | set(t.backbone) | {x for pairs in (t.foundations, t.topics, t.authors,
+                                                                       t.institutions) for x, _ in pairs}
+        return ids
 
 
 def _cosine(a: set, b: set) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
-
-
-def _sharing(groups: dict[str, set[str]]) -> set[tuple[str, str]]:
-    """Pairs of papers whose sets overlap, found through an inverted index (not by trying every pair)."""
-    holders: dict[str, list[str]] = defaultdict(list)
-    for paper, members in groups.items():
-        for member in members:
-            holders[member].append(paper)
-    return {pair for papers in holders.values() for pair in combinations(sorted(papers), 2)}
 
 
 def similarity_graph(data: ThreadInput) -> nx.Graph:
@@ -110,7 +107,7 @@ def similarity_graph(data: ThreadInput) -> nx.Graph:
     graph.add_nodes_from(sorted(data.feed))
     feed = set(data.feed)
     authors = {w: set(a) for w, a in data.authors.items()}
-    candidates = _sharing(data.references) | _sharing(data.citers) | _sharing(authors)
+    candidates = set(pair_counts(data.references)) | set(pair_counts(data.citers)) | set(pair_counts(authors))
     candidates |= {(min(p, r), max(p, r)) for p, refs in data.references.items() for r in refs if r in feed and r != p}
     for a, b in sorted(candidates):
         if a not in feed or b not in feed:
@@ -207,102 +204,3 @@ def find_threads(data: ThreadInput, topic_names: dict[str, str]) -> Threads:
     return Threads(threads, sorted(set(data.feed) - grouped), links)
 
 
-def _split(value) -> list[str]:
-    return value.split(";") if isinstance(value, str) and value else []
-
-
-def read_thread_input(tables: Path) -> tuple[ThreadInput, dict[str, str]]:
-    """The threads' input from the export tables, reading only the citations around the feed."""
-    works = pd.read_parquet(tables / "works.parquet", columns=["id", "year", "is_feed", "primary_topic_id"])
-    feed = sorted(works.loc[works.is_feed, "id"])
-    feed_set = set(feed)
-    around = pq.read_table(tables / "citations.parquet",
-                           filters=[[("citing_id", "in", feed)], [("cited_id", "in", feed)]]).to_pandas() \
-        if feed else pd.DataFrame(columns=["citing_id", "cited_id"])
-    references, citers = defaultdict(set), defaultdict(set)
-    for citing, cited in zip(around.citing_id, around.cited_id):
-        if citing in feed_set:
-            references[citing].add(cited)
-        if cited in feed_set:
-            citers[cited].add(citing)
-    cited_by_feed = sorted(set().union(*references.values())) if references else []
-    links = pq.read_table(tables / "citations.parquet",
-                          filters=[("citing_id", "in", cited_by_feed), ("cited_id", "in", cited_by_feed)]).to_pandas() \
-        if cited_by_feed else pd.DataFrame(columns=["citing_id", "cited_id"])
-    authorships = pd.read_parquet(tables / "authorships.parquet", columns=["work_id", "author_id", "institution_ids"],
-                                  filters=[("work_id", "in", feed)]) if feed else pd.DataFrame(
-        columns=["work_id", "author_id", "institution_ids"])
-    authors, institutions = defaultdict(list), defaultdict(list)
-    for work, author, ids in zip(authorships.work_id, authorships.author_id, authorships.institution_ids):
-        authors[work].append(author)
-        institutions[work].extend(_split(ids))
-    topics = pd.read_parquet(tables / "topics.parquet")
-    return ThreadInput(
-        feed=feed, references=dict(references), citers=dict(citers), authors=dict(authors),
-        institutions=dict(institutions),
-        primary_topic={w: t for w, t in zip(works.id, works.primary_topic_id) if w in feed_set and t},
-        year={w: int(y) for w, y in zip(works.id, works.year) if pd.notna(y)},
-        reference_links=list(zip(links.citing_id, links.cited_id)),
-    ), {t: n for t, n in zip(topics.id, topics.name) if n}
-
-
-THREAD_BASE = "https://w3id.org/kg-feeds/thread/"
-
-
-def thread_lines(threads: Threads) -> list[str]:
-    """The threads as N-Triples in kg's namespace; backbone steps are numbered resources (no blank nodes)."""
-    lines = []
-    for rank, thread in enumerate(threads.threads, start=1):
-        t = f"<{THREAD_BASE}{thread.id}>"
-        lines += [f"{t} <{RDF.type}> <{KG.Thread}> .\n",
-                  f"{t} <{KG.name}> {literal_term(thread.name)} .\n",
-                  f'{t} <{KG.rank}> "{rank}"^^<{XSD.integer}> .\n',
-                  f'{t} <{KG.strength}> "{thread.strength}"^^<{XSD.decimal}> .\n']
-        lines += [f"{t} <{KG.hasPaper}> <{entity('work', p)}> .\n" for p in thread.papers]
-        lines += [f"{t} <{KG.foundation}> <{entity('work', r)}> .\n" for r, _ in thread.foundations]
-        lines += [f"{t} <{KG.dominantTopic}> <{entity('topic', topic)}> .\n" for topic, _ in thread.topics[:3]]
-        for position, work in enumerate(thread.backbone, start=1):
-            step = f"<{THREAD_BASE}{thread.id}/backbone/{position}>"
-            lines += [f"{t} <{KG.backboneStep}> {step} .\n", f"{step} <{RDF.type}> <{KG.BackboneStep}> .\n",
-                      f'{step} <{KG.position}> "{position}"^^<{XSD.integer}> .\n',
-                      f"{step} <{KG.work}> <{entity('work', work)}> .\n"]
-    return lines
-
-
-THREAD_SCHEMAS = {
-    "threads": pa.schema([("thread_id", pa.string()), ("rank", pa.int64()), ("name", pa.string()),
-                          ("papers", pa.int64()), ("strength", pa.float64()), ("topics", pa.string()),
-                          ("backbone", pa.string())]),
-    "thread_members": pa.schema([("thread_id", pa.string()), ("work_id", pa.string()), ("role", pa.string())]),
-}
-
-
-def thread_rows(threads: Threads) -> dict[str, list[dict]]:
-    """The `threads` and `thread_members` tables."""
-    summary: list[dict] = []
-    members: list[dict[str, str | None]] = []
-    for rank, thread in enumerate(threads.threads, start=1):
-        summary.append({"thread_id": thread.id, "rank": rank, "name": thread.name, "papers": len(thread.papers),
-                        "strength": thread.strength,
-                        "topics": ";".join(t for t, _ in thread.topics[:3]) or None,
-                        "backbone": ";".join(thread.backbone) or None})
-        roles = [("paper", p) for p in thread.papers] + [("foundation", r) for r, _ in thread.foundations] \
-            + [("backbone", w) for w in thread.backbone]
-        members += [{"thread_id": thread.id, "work_id": work, "role": role} for role, work in roles]
-    members += [{"thread_id": None, "work_id": work, "role": "unconnected"} for work in threads.unconnected]
-    return {"threads": summary, "thread_members": members}
-
-
-def thread_names(threads: Threads, tables: Path) -> dict[str, str]:
-    """Display names of every id the threads mention (work titles, author, institution and topic names)."""
-    ids = set(threads.unconnected)
-    for t in threads.threads:
-        ids |= set(t.papers) | set(t.backbone) | {x for pairs in (t.foundations, t.topics, t.authors, t.institutions)
-                                                  for x, _ in pairs}
-    names: dict[str, str] = {}
-    if not ids:
-        return names
-    for table, column in (("works", "title"), ("authors", "name"), ("institutions", "name"), ("topics", "name")):
-        frame = pd.read_parquet(tables / f"{table}.parquet", columns=["id", column], filters=[("id", "in", sorted(ids))])
-        names.update({i: n for i, n in zip(frame.id, frame[column]) if n})
-    return dict(sorted(names.items()))

@@ -16,10 +16,9 @@ from kg.export import build, load
 from kg.feeds import read_inputs
 from kg.ids import full_id
 from kg.model import from_record
-from kg.rdf import CITO, SOA, ntriples_lines, work_lines
+from kg.rdf import CITO, SOA, THREAD_BASE, ntriples_lines, work_lines
 from kg.sources.local import Snapshot
 from kg.store import Store
-from kg.threads import THREAD_BASE
 
 SHAPES = Path(__file__).parent.parent / "kg" / "shapes" / "kg-shapes.ttl"
 
