@@ -317,15 +317,15 @@ def build(out, store) -> None:
     build_and_report(existing_store(out, store), out)
 
 
-def build_and_report(store: Path, out: Path) -> dict:
+def build_and_report(store: Path, out: Path):
     from kg.export import build as build_exports
 
     console = stderr()
     manifest = build_exports(store, out, progress=lambda message: console.print(f"build: {message}", markup=False))
-    counts = manifest["counts"]
+    counts = manifest.counts
     console.print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
                   f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "
-                  f"{len(manifest['files'])} files in {out}/ (manifest.json lists them)", markup=False)
+                  f"{len(manifest.files)} files in {out}/ (manifest.json lists them)", markup=False)
     return manifest
 
 
@@ -404,7 +404,7 @@ def run(inputs, hf_dates, hf_url, year, out, store, **source) -> None:
     manifest = build_and_report(path, out)
     render_figures(out, "svg")
     report_path = write_report(out)
-    stderr().print(f"done: {manifest['counts']['threads']} threads; open {report_path} "
+    stderr().print(f"done: {manifest.counts['threads']} threads; open {report_path} "
                    f"(graph files and tables in {out}/, figures in {out / 'figures'}/)", markup=False)
 
 
@@ -476,7 +476,7 @@ def query(name_or_file, params, form, limit, data, db, endpoint, timeout, list_q
               help="Export folder to load (kg.nt).")
 def load(db, data) -> None:
     """Load the export into a persistent on-disk store, so `kg query --db` needs no reloading."""
-    from kg.query import load_database
+    from kg.publish import load_database
 
     size = load_database(data, db)
     stderr().print(f"{size} triples from {data}/kg.nt in {db}; query it with `kg query NAME --db {db}`", markup=False)
@@ -491,7 +491,7 @@ def load(db, data) -> None:
               help="Export folder to upload (kg.nt).")
 def publish(endpoint, graph, append, data) -> None:
     """Upload the export to a SPARQL server with the SPARQL 1.1 Graph Store HTTP Protocol."""
-    from kg.query import publish as upload
+    from kg.publish import publish as upload
 
     upload(data, endpoint, graph, replace=not append)
     stderr().print(f"{'added' if append else 'replaced'} {graph or 'the default graph'} at {endpoint} "

@@ -10,7 +10,9 @@ notebook entry point: the same graph as Python objects, in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ import pyarrow as pa
 from rdflib import Graph
 
 from kg import __version__, writers
+from kg.errors import KgError
 from kg.feeds import FeedPaper
 from kg.graph import build_graph, work_elements
 from kg.ids import full_id
@@ -35,6 +38,27 @@ from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import GraphFiles
 from kg.writers.ntriples import SortedLines, write_lines
 from kg.writers.tables import TableFiles
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What `kg build` wrote (`manifest.json`): kg's version, the store's counts, the graph's counts and
+    every file with its SHA-256. It holds no timestamp, so the same store gives the same manifest."""
+
+    kg_version: str
+    inputs: dict[str, object]
+    counts: dict[str, int]
+    files: dict[str, str]
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def read(cls, export: Path) -> Manifest:
+        path = export / "manifest.json"
+        if not path.exists():
+            raise KgError(f"no export in {export}/ (manifest.json missing): run `kg build --out {export}` first")
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -108,7 +132,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None) -> dict:
+def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None) -> Manifest:
     """Write every export file from the store, streaming, then a manifest of them.
 
     Each file is written to a temporary name and renamed into place, and the
@@ -158,13 +182,14 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
         graph_counts = graph.counts()
         graph.close()
     files = written
-    manifest = {
-        "kg_version": __version__,
-        "inputs": inputs,
-        "counts": {"triples": triples, "feed_works": feed_works, "hydrated_works": works, **graph_counts,
-                   **{f"rows_{name}": count for name, count in {**tables.rows, **feed_tables.rows, **thread_tables.rows}.items()},
-                   "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected)},
-        "files": {path.relative_to(out).as_posix(): _sha256(path) for path in sorted(files)},
-    }
-    write_json(manifest, out / "manifest.json")
+    rows = {**tables.rows, **feed_tables.rows, **thread_tables.rows}
+    manifest = Manifest(
+        kg_version=__version__,
+        inputs=inputs,
+        counts={"triples": triples, "feed_works": feed_works, "hydrated_works": works, **graph_counts,
+                **{f"rows_{name}": count for name, count in rows.items()},
+                "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected)},
+        files={path.relative_to(out).as_posix(): _sha256(path) for path in sorted(files)},
+    )
+    write_json(manifest.to_json(), out / "manifest.json")
     return manifest

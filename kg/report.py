@@ -8,7 +8,6 @@ Only the export folder is read (manifest, threads.json, tables, figures).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from html import escape
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from kg.errors import ReportError
+from kg.export import Manifest
 from kg.thread_io import load_threads
 
 STYLE = """
@@ -62,13 +62,10 @@ def _value(value) -> str:
 
 
 def build_report(export: Path) -> str:
-    manifest_path = export / "manifest.json"
-    if not manifest_path.exists():
-        raise ReportError(f"no export in {export}/ (manifest.json missing): run `kg build --out {export}` first")
+    manifest = Manifest.read(export)
     figures = export / "figures"
     if not (figures / "threads.svg").exists():
         raise ReportError(f"no SVG figures in {figures}/: run `kg render --out {export}` first")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     threads = load_threads(export)
     names = threads.names
     tables = export / "tables"
@@ -77,12 +74,12 @@ def build_report(export: Path) -> str:
     entries = entries.astype(object).where(entries.notna(), None)  # a missing value is None, never a NaN
     title = lambda w: works.title.get(w) if w in works.index else names.get(w)  # noqa: E731
 
-    counts = manifest["counts"]
+    counts = manifest.counts
     summary = [("feed entries", len(entries)), ("feed papers matched", counts["feed_works"]),
                ("works", counts["hydrated_works"]), ("authors", counts.get("nodes_author", 0)),
                ("institutions", counts.get("nodes_institution", 0)), ("citations", counts.get("edges_cites", 0)),
                ("threads", len(threads.threads)), ("triples", counts["triples"])]
-    parts = [f"<h1>Research threads of the feed</h1><p class=\"muted\">kg {escape(manifest['kg_version'])} · "
+    parts = [f"<h1>Research threads of the feed</h1><p class=\"muted\">kg {escape(manifest.kg_version)} · "
              f"{escape(', '.join(sorted({str(f) for f in entries.feed})))}</p>",
              '<div class="summary">' + "".join(f"<div><b>{n:,}</b>{escape(label)}</div>" for label, n in summary)
              + "</div>",

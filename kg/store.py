@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kg.feeds import FeedPaper
@@ -40,6 +41,16 @@ FULL, SINGLETON = 1, 2
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One entry of one feed: where it stands (feed, 0-based index, 1-based line when known) and its paper."""
+
+    feed: str
+    index: int
+    line: int | None
+    key: str
 
 
 def _seen_again(known: FeedPaper, sighting: FeedPaper) -> FeedPaper:
@@ -95,8 +106,10 @@ class Store:
         rows = self.db.execute("SELECT paper FROM feed_papers ORDER BY key")
         return [FeedPaper.from_json(json.loads(r[0])) for r in rows]
 
-    def feed_entries(self) -> list[tuple[str, int, int | None, str]]:
-        return list(self.db.execute("SELECT source, idx, line, key FROM feed_entries ORDER BY source, idx"))
+    def feed_entries(self) -> list[FeedEntry]:
+        """Every entry of every feed, in feed and entry order, with the key of the paper it is."""
+        rows = self.db.execute("SELECT source, idx, line, key FROM feed_entries ORDER BY source, idx")
+        return [FeedEntry(*row) for row in rows]
 
     # -- resolutions ----------------------------------------------------------------
 

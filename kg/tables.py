@@ -12,7 +12,10 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from kg.feeds import FeedPaper
 from kg.model import Work
+from kg.resolve import Resolution
+from kg.store import FeedEntry
 from kg.threads import Threads
 
 SCHEMAS = {
@@ -83,12 +86,13 @@ FEED_SCHEMAS = {
 """Every feed entry and how it was resolved, matched or not (the audit trail `kg matches` shows)."""
 
 
-def feed_entry_rows(entries, papers, resolutions) -> Iterator[tuple[str, dict]]:
-    """Rows of `feed_entries` from the store's entries (feed, index, line, key), papers and resolutions."""
-    for feed, index, _line, key in entries:
-        paper, resolution = papers[key], resolutions.get(key)
+def feed_entry_rows(entries: list[FeedEntry], papers: dict[str, FeedPaper],
+                    resolutions: dict[str, Resolution]) -> Iterator[tuple[str, dict]]:
+    """Rows of `feed_entries` from the store's entries, papers and resolutions."""
+    for entry in entries:
+        paper, resolution = papers[entry.key], resolutions.get(entry.key)
         yield "feed_entries", {
-            "feed": feed, "index": index, "title": paper.title, "arxiv_id": paper.arxiv_id, "doi": paper.doi,
+            "feed": entry.feed, "index": entry.index, "title": paper.title, "arxiv_id": paper.arxiv_id, "doi": paper.doi,
             "work_id": resolution.work_id if resolution else None,
             "method": resolution.method if resolution else None,
             "score": resolution.score if resolution else None,

@@ -23,7 +23,7 @@ STAGES = [
      "writers.turtle", "writers.jsonld", "writers.graphml", "writers.gexf", "writers"],
     ["thread_io"],
     ["export"],
-    ["query"],
+    ["query", "publish"],
     ["render"],
     ["report"],
     ["snapshot"],

@@ -74,8 +74,8 @@ def test_matching_against_truth(reference_run):
         entries = store.feed_entries()
     truth = {(t["feed_file"], t["index"]): t for t in TRUTH}
     tp = fp = fn = 0
-    for source, index, _line, key in entries:
-        expected, got = truth[(source, index)], resolutions[key].work_id
+    for entry in entries:
+        expected, got = truth[(entry.feed, entry.index)], resolutions[entry.key].work_id
         if got:
             tp += got in expected["work_ids"]
             fp += got not in expected["work_ids"]

@@ -46,9 +46,9 @@ def test_counts_reconcile_across_forms(world_store, world_export):
     authorships = sum(1 for r in records for a in r.get("authorships") or [] if (a.get("author") or {}).get("id"))
     references = sum(len({aliases.get(full_id(x), full_id(x)) for x in r.get("referenced_works") or []}) for r in records)
     rdf = Graph().parse(out / "kg.nt", format="nt")
-    assert manifest["counts"]["edges_authored"] == authorships
+    assert manifest.counts["edges_authored"] == authorships
     assert len(set(rdf.subjects(RDF.type, SOA.Authorship))) == authorships
-    assert manifest["counts"]["edges_cites"] == references == len(list(rdf.triples((None, CITO.cites, None))))
+    assert manifest.counts["edges_cites"] == references == len(list(rdf.triples((None, CITO.cites, None))))
     tables = {name: pd.read_parquet(out / "tables" / f"{name}.parquet") for name in ("authorships", "citations")}
     assert len(tables["authorships"]) == authorships and len(tables["citations"]) == references
 
@@ -62,8 +62,8 @@ def test_turtle_ntriples_jsonld_parse_to_the_same_graph(world_export):
 
 def test_graphml_and_gexf_load_back(world_export):
     out, manifest = world_export
-    nodes = sum(v for k, v in manifest["counts"].items() if k.startswith("nodes_"))
-    edges = sum(v for k, v in manifest["counts"].items() if k.startswith("edges_"))
+    nodes = sum(v for k, v in manifest.counts.items() if k.startswith("nodes_"))
+    edges = sum(v for k, v in manifest.counts.items() if k.startswith("edges_"))
     for graph in (nx.read_graphml(out / "kg.graphml"), nx.read_gexf(out / "kg.gexf")):
         assert graph.number_of_nodes() == nodes and graph.number_of_edges() == edges
 
@@ -88,7 +88,7 @@ def test_same_store_gives_byte_identical_files(world_store, world_export, tmp_pa
     out, manifest = world_export
     again = build(world_store, tmp_path)
     assert again == manifest
-    for name in manifest["files"]:
+    for name in manifest.files:
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
 
 
@@ -152,7 +152,7 @@ def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_e
     monkeypatch.setattr(writers, "WRITERS", (writers.writer("turtle"), writers.RdfWriter("json-ld", "kg.jsonld", broken)))
     with pytest.raises(KeyboardInterrupt):
         build(world_store, out)
-    assert json.loads((out / "manifest.json").read_text()) == first
+    assert json.loads((out / "manifest.json").read_text()) == first.to_json()
     assert not list(out.glob(".kg-build-*")) and not list(out.rglob("*.tmp"))
 
 

@@ -19,8 +19,10 @@ import requests
 from conftest import ROOT
 from test_cli import kg
 
+from kg.errors import QueryError
 from kg.ids import full_id
-from kg.query import Embedded, Endpoint, QueryError, bind, find_query, library, publish
+from kg.publish import publish
+from kg.query import Embedded, Endpoint, bind, find_query, library
 from kg.store import Store
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"

@@ -43,12 +43,12 @@ EDGE_LIST = writers.GraphDialect(
 def test_a_new_format_is_one_writer_and_one_registration(demo_export, tmp_path, monkeypatch):
     monkeypatch.setattr(writers, "WRITERS", writers.WRITERS + (TRIPLE_COUNT, EDGE_LIST))  # the registration
     manifest = build(demo_export / "kg-store.sqlite", tmp_path)
-    assert {"kg.count", "kg.edges.tsv"} <= set(manifest["files"])
-    assert int((tmp_path / "kg.count").read_text()) == manifest["counts"]["triples"]
+    assert {"kg.count", "kg.edges.tsv"} <= set(manifest.files)
+    assert int((tmp_path / "kg.count").read_text()) == manifest.counts["triples"]
     rows = (tmp_path / "kg.edges.tsv").read_text(encoding="utf-8").splitlines()[1:]
     graph = nx.read_graphml(tmp_path / "kg.graphml")
     assert len(rows) == graph.number_of_edges()
-    assert sum(1 for row in rows if row.endswith("\tcites")) == manifest["counts"]["edges_cites"]
+    assert sum(1 for row in rows if row.endswith("\tcites")) == manifest.counts["edges_cites"]
 
 
 def test_graph_dialects_escape_what_xml_forbids():
