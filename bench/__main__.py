@@ -42,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", choices=["enrich", "build", "sparql", "spark", "all"], nargs="?", default="all")
+    parser.add_argument("--no-naive", action="store_true", help="enrich: skip the naive loop (about 20 minutes)")
     parser.add_argument("--works", type=int, default=100_000, help="generated corpus size for build")
     parser.add_argument("--sparql-works", type=int, default=100_000,
                         help="generated corpus size for sparql (about 84 triples per work)")
@@ -52,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.which in ("enrich", "all"):
         from bench.enrichment import bench_enrich
-        bench_enrich()
+        bench_enrich(naive=not args.no_naive)
     if args.which in ("build", "all"):
         bench_build(args.works)
     if args.which in ("sparql", "all"):

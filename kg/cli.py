@@ -24,6 +24,7 @@ from rich.table import Table
 from kg import __version__
 from kg.errors import EXIT_USER_ERROR, BudgetExhausted, KgError
 from kg.feeds import FeedResult, read_inputs
+from kg.ids import last_segment
 from kg.sources import DEFAULT_URL, HF_API_URL
 
 FIGURE_FORMATS = ["svg", "png", "pdf"]
@@ -298,7 +299,7 @@ def matches(out, store, as_json) -> None:
         return
     table = Table("feed", "#", "title", "work", "status", "method", "score", "evidence or reason")
     for row in rows:
-        table.add_row(row["feed"], str(row["index"]), (row["title"] or "")[:70], (row["work_id"] or "—").rsplit("/", 1)[-1],
+        table.add_row(row["feed"], str(row["index"]), (row["title"] or "")[:70], last_segment(row["work_id"] or "—"),
                       row["status"].replace("_", " "), row["method"] or "",
                       f"{row['score']:.2f}" if row["score"] is not None else "",
                       "; ".join(t for t in (row["evidence"], row["reason"]) if t))
@@ -417,7 +418,7 @@ def _display(value: dict | None) -> str:
     if value is None:
         return ""
     if value["type"] == "uri" and value["value"].startswith(SEMOPENALEX):
-        return value["value"].rsplit("/", 1)[-1]
+        return last_segment(value["value"])
     return value["value"]
 
 

@@ -70,7 +70,7 @@ def work_elements(work: Work) -> tuple[list[Node], list[Edge]]:
         nodes.append(_node(work.source.id, kind="source", label=work.source.name, name=work.source.name,
                            source_type=work.source.type))
         link(work.id, work.source.id, "published_in")
-    for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
+    for topic in work.all_topics():
         nodes.append(_node(topic.id, kind="topic", label=topic.name, name=topic.name))
         link(work.id, topic.id, "has_topic",
              primary=bool(work.primary_topic and work.primary_topic.id == topic.id))

@@ -28,9 +28,14 @@ _WORK_KEY = re.compile(r"^[WAISTP]\d+$")
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
 
 
+def last_segment(iri: str) -> str:
+    """The last path segment of an IRI, as written: 'https://ror.org/05x2bcf33' -> '05x2bcf33'."""
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
 def short_id(openalex_id: str) -> str:
-    """'https://openalex.org/W123' -> 'W123'."""
-    return openalex_id.rstrip("/").rsplit("/", 1)[-1].upper()
+    """'https://openalex.org/W123' (or 'w123') -> 'W123'."""
+    return last_segment(openalex_id).upper()
 
 
 def full_id(key: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.ids import bare_doi, full_id
+from kg.ids import bare_doi, full_id, last_segment
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,10 @@ class Work:
     references: list[str] = field(default_factory=list)
     feed: FeedFacts | None = None
 
+    def all_topics(self) -> list[Topic]:
+        """Its topics and its primary topic (OpenAlex lists it among the topics, but a partial record may not)."""
+        return self.topics + ([self.primary_topic] if self.primary_topic else [])
+
 
 def abstract_text(inverted: dict[str, list[int]] | None) -> str | None:
     """Rebuild an abstract from OpenAlex's inverted index (word -> positions)."""
@@ -91,7 +95,7 @@ def abstract_text(inverted: dict[str, list[int]] | None) -> str | None:
 
 
 def _orcid(value: str | None) -> str | None:
-    return value.rstrip("/").rsplit("/", 1)[-1] if value else None
+    return last_segment(value) if value else None
 
 
 def _topic(data: dict | None) -> Topic | None:
@@ -141,7 +145,3 @@ def from_record(record: dict, aliases: dict[str, str] | None = None, feed: FeedF
         references=references,
         feed=feed,
     )
-
-
-def short(entity_id: str) -> str:
-    return entity_id.rsplit("/", 1)[-1]

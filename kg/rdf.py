@@ -15,7 +15,8 @@ from decimal import Decimal
 from rdflib import RDF, XSD, Graph, Namespace
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, SKOS
 
-from kg.model import Authorship, FeedFacts, Work, short
+from kg.ids import last_segment as short
+from kg.model import Authorship, FeedFacts, Work
 from kg.threads import Threads
 
 SOA = Namespace("https://semopenalex.org/ontology/")
@@ -119,7 +120,7 @@ def work_lines(work: Work) -> Iterator[Line]:
             yield f"{s} {T['foaf:name']} {literal_term(work.source.name)} .\n"
     for authorship in work.authorships:
         yield from _authorship_lines(w, work, authorship)
-    for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
+    for topic in work.all_topics():
         t = _iri(entity("topic", topic.id))
         yield f"{w} {T['soa:hasTopic']} {t} .\n"
         yield f"{t} {T['rdf:type']} {T['soa:Topic']} .\n"
@@ -156,7 +157,7 @@ def _authorship_lines(w: str, work: Work, authorship: Authorship) -> Iterator[Li
         if institution.name:
             yield f"{i} {T['foaf:name']} {literal_term(institution.name)} .\n"
         if institution.ror:
-            yield f"{i} {T['soa:ror']} {literal_term(institution.ror.rstrip('/').rsplit('/', 1)[-1])} .\n"
+            yield f"{i} {T['soa:ror']} {literal_term(short(institution.ror))} .\n"
         if institution.country:
             yield f"{i} {T['dbp:countryCode']} {literal_term(institution.country)} .\n"
 

@@ -29,8 +29,10 @@ import pyarrow.parquet as pq
 
 from kg.errors import RenderError
 from kg.graph import pair_counts
+from kg.ids import last_segment
 from kg.thread_io import load_threads
 from kg.threads import Thread, Threads
+from kg.writers.files import write_atomically
 
 FORMATS = ("svg", "png", "pdf")
 FEED_COLOUR, FOUNDATION_COLOUR, BACKBONE_COLOUR = "#cfe3f7", "#f7e7b4", "#b2182b"
@@ -55,10 +57,6 @@ class Works:
     cites: set[tuple[str, str]]
 
 
-def _short(openalex_id: str) -> str:
-    return openalex_id.rsplit("/", 1)[-1]
-
-
 def _label(lines: list[tuple[str, str | None, int]]) -> str:
     """An HTML-like Graphviz label: (text, link, point size) rows, every text escaped."""
     rows = []
@@ -70,13 +68,13 @@ def _label(lines: list[tuple[str, str | None, int]]) -> str:
 
 
 def _work_node(graph: graphviz.Digraph, work: str, works: Works, **style: str) -> None:
-    title = works.title.get(work) or _short(work)
+    title = works.title.get(work) or last_segment(work)
     year = works.year.get(work)
     lines = [("\n".join(textwrap.wrap(title, 32, max_lines=3, placeholder=" …")), work, 10),
-             (f"{year or 'year unknown'} · {_short(work)}", None, 8)]
+             (f"{year or 'year unknown'} · {last_segment(work)}", None, 8)]
     if work in works.arxiv:
         lines.append((f"arXiv:{works.arxiv[work]}", f"https://arxiv.org/abs/{works.arxiv[work]}", 8))
-    graph.node(_short(work), _label(lines), URL=work, tooltip=title, target="_blank", **style)
+    graph.node(last_segment(work), _label(lines), URL=work, tooltip=title, target="_blank", **style)
 
 
 def _caption(title: str, notes: list[str]) -> str:
@@ -123,11 +121,11 @@ def thread_figure(thread: Thread, works: Works, limits: Limits = Limits()) -> gr
             rank.attr(rank="same")
             rank.node(f"year-{year}")
             for work in members:
-                rank.node(_short(work))
+                rank.node(last_segment(work))
     for citing, cited in sorted(works.cites):
         if citing in shown and cited in shown:
             heavy = (citing, cited) in backbone_edges
-            graph.edge(_short(cited), _short(citing), dir="back",
+            graph.edge(last_segment(cited), last_segment(citing), dir="back",
                        **({"color": BACKBONE_COLOUR, "penwidth": "3"} if heavy else {}))
     return graph
 
@@ -175,19 +173,19 @@ def coauthor_figure(authorships: pd.DataFrame, names: dict[str, str], institutio
 
     def add_authors(target: graphviz.Graph, members: list[str]) -> None:
         for author in members:
-            name = names.get(author) or _short(author)
-            target.node(_short(author), html.escape(name), URL=author, tooltip=name, target="_blank")
+            name = names.get(author) or last_segment(author)
+            target.node(last_segment(author), html.escape(name), URL=author, tooltip=name, target="_blank")
 
     for institution, members in sorted(clusters.items(), key=lambda item: (item[0] is None, item[0] or "")):
         if institution is None:
             add_authors(graph, members)
             continue
-        with graph.subgraph(name=f"cluster_{_short(institution)}") as cluster:
-            cluster.attr(label=institution_names.get(institution, _short(institution)), style="rounded",
+        with graph.subgraph(name=f"cluster_{last_segment(institution)}") as cluster:
+            cluster.attr(label=institution_names.get(institution, last_segment(institution)), style="rounded",
                          color="#999999", fontsize="10")
             add_authors(cluster, members)
     for a, b, w in shown_links:
-        graph.edge(_short(a), _short(b), penwidth=f"{1 + math.log2(w):.2f}", tooltip=f"{w} shared papers")
+        graph.edge(last_segment(a), last_segment(b), penwidth=f"{1 + math.log2(w):.2f}", tooltip=f"{w} shared papers")
     return graph
 
 
@@ -236,10 +234,7 @@ def _write(figure: graphviz.Graph | graphviz.Digraph, path: Path) -> Path:
     except graphviz.ExecutableNotFound:
         raise RenderError("Graphviz is not installed (no `dot` on PATH): run `make setup`, "
                           "or install it, e.g. `sudo apt-get install graphviz`") from None
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
-    return path
+    return write_atomically(path, data)
 
 
 def render_all(export: Path, form: str = "svg", limits: Limits = Limits()) -> list[Path]:

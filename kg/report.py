@@ -17,7 +17,9 @@ import pandas as pd
 
 from kg.errors import ReportError
 from kg.export import Manifest
+from kg.ids import last_segment
 from kg.thread_io import load_threads
+from kg.writers.files import write_atomically
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -53,7 +55,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: frozenset[int] | 
 
 
 def _link(work_id: str, text: str | None) -> str:
-    label = escape(text) if text else escape(work_id.rsplit("/", 1)[-1])
+    label = escape(text) if text else escape(last_segment(work_id))
     return f'<a href="{escape(work_id)}">{label}</a>'
 
 
@@ -161,8 +163,4 @@ def _top_people(tables: Path, works: pd.DataFrame) -> str:
 
 
 def write_report(export: Path) -> Path:
-    path = export / "report.html"
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(build_report(export), encoding="utf-8")
-    temporary.replace(path)
-    return path
+    return write_atomically(export / "report.html", build_report(export))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from kg.feeds import FeedPaper
+from kg.ids import last_segment
 from kg.text import normalise_title
 
 ACCEPT = 0.85
@@ -121,7 +122,7 @@ def choose(paper: FeedPaper, candidates: list[dict], method: str = "search") -> 
         if score >= ACCEPT:
             scored.append((score, record))
         elif score > best_score:
-            best_score, best_reason = score, f"best candidate {record.get('id', '?').rsplit('/', 1)[-1]}: {reason}"
+            best_score, best_reason = score, f"best candidate {last_segment(record.get('id', '?'))}: {reason}"
     if not scored:
         return Resolution(paper.key, None, method, round(best_score, 4) if candidates else None, "unmatched",
                           best_reason or "no candidate returned")
@@ -133,9 +134,9 @@ def choose(paper: FeedPaper, candidates: list[dict], method: str = "search") -> 
     others = [r["id"] for r in leaders[1:]]
     if len(titles) > 1:
         return Resolution(paper.key, None, method, top, "ambiguous",
-                          f"{len(leaders)} works fit equally well: " + ", ".join(r["id"].rsplit("/", 1)[-1] for r in leaders),
+                          f"{len(leaders)} works fit equally well: " + ", ".join(last_segment(r["id"]) for r in leaders),
                           [r["id"] for r in leaders])
-    reason = f"also a version of it: {', '.join(o.rsplit('/', 1)[-1] for o in others)}" if others else None
+    reason = f"also a version of it: {', '.join(last_segment(o) for o in others)}" if others else None
     return Resolution(paper.key, chosen["id"], method, top, "matched", reason, others)
 
 

@@ -63,7 +63,7 @@ def work_rows(work: Work) -> Iterator[tuple[str, dict]]:
     if work.source:
         yield "sources", {"id": work.source.id, "name": work.source.name, "type": work.source.type,
                           "issn_l": work.source.issn_l}
-    for topic in work.topics + ([work.primary_topic] if work.primary_topic else []):
+    for topic in work.all_topics():
         yield "topics", {"id": topic.id, "name": topic.name}
     for authorship in work.authorships:
         author = authorship.author

@@ -13,11 +13,19 @@ def replace_atomically(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
-def write_json(data: object, path: Path) -> Path:
+def write_atomically(path: Path, data: bytes | str) -> Path:
+    """Write a whole file under a temporary name, then rename it into place: readers never see half a file."""
     temporary = replace_atomically(path)
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    if isinstance(data, str):
+        temporary.write_text(data, encoding="utf-8")
+    else:
+        temporary.write_bytes(data)
     temporary.replace(path)
     return path
+
+
+def write_json(data: object, path: Path) -> Path:
+    return write_atomically(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def scratch_folder(near: Path) -> tempfile.TemporaryDirectory:
