@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +22,12 @@ DEMO = ROOT / "data" / "demo"
 sys.path.insert(0, str(TESTS))
 from hfserver import HuggingFaceServer, read_items  # noqa: E402
 from oaserver import OpenAlexServer  # noqa: E402
+
+
+def kg(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """Run the `kg` command line as a user would: a subprocess, no standard input, text output."""
+    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="session")

@@ -1,24 +1,17 @@
 """End-to-end tests of the `kg` command line, run as a user would (subprocesses)."""
 
 import json
-import os
-import subprocess
-import sys
 
-from conftest import DEMO, PAGES
-
-
-def kg(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+from conftest import DEMO, PAGES, kg
 
 
 def test_version_and_help():
     assert kg("--version").stdout.startswith("kg, version")
     help_text = kg("--help").stdout
-    for command in ("feed", "enrich", "budget", "matches", "build", "threads", "render", "report", "query", "load",
-                    "publish", "run"):
-        assert command in help_text
+    listed = help_text.split("Commands:", 1)[1].splitlines()
+    commands = {line.split()[0] for line in listed if line.startswith("  ") and line.split()}
+    assert commands == {"feed", "enrich", "budget", "matches", "build", "threads", "render", "report", "query", "load",
+                        "publish", "run", "snapshot"}
 
 
 def test_feed_json_prints_142_records():

@@ -3,7 +3,6 @@
 import csv
 import json
 import math
-import os
 import signal
 import sqlite3
 import subprocess
@@ -11,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import DEMO, PAGES, REAL, WORLD
+from conftest import DEMO, PAGES, REAL, WORLD, kg
 from oaserver import Faults, OpenAlexServer, Plan
 
 from kg.enrich import Enricher, EnrichOptions
@@ -41,11 +40,6 @@ def enrich(source, store_path, papers, hf=None, **options):
     index = HuggingFace(hf.url, backoff=0.01) if hf is not None else None
     with Store(store_path) as store:
         return Enricher(source, store, EnrichOptions(**options), papers_index=index).run(papers)
-
-
-def kg_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
 def snapshot_of(store_path):
@@ -160,7 +154,7 @@ def test_budget_spent_mid_run_exits_3_and_resumes_after_the_day_resets(reference
     out = tmp_path / "out"
     args = ["enrich", *PAGES, "--year", "2024", "--openalex-url", server.url, "--hf-url", hf_server.url,
             "--out", out, "--rate", "1000"]
-    stopped = kg_cli(*args)
+    stopped = kg(*args)
     assert stopped.returncode == 3, stopped.stderr
     message = stopped.stderr.strip().splitlines()[-1]
     assert "budget is spent" in message and "resets at" in message and "rerun the same command" in message
@@ -169,7 +163,7 @@ def test_budget_spent_mid_run_exits_3_and_resumes_after_the_day_resets(reference
     with Store(out / "kg-store.sqlite") as store:
         assert 0 < len(store.resolutions()) < 142
     server.new_day()
-    resumed = kg_cli(*args)
+    resumed = kg(*args)
     assert resumed.returncode == 0, resumed.stderr
     assert snapshot_of(out / "kg-store.sqlite")[1] == snapshot_of(path)[1]
     build(out / "kg-store.sqlite", out)

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT
-from test_cli import kg
+from conftest import ROOT, kg
 
 from kg.errors import QueryError
 from kg.ids import full_id

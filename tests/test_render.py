@@ -2,11 +2,12 @@
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
-from test_cli import kg
+from conftest import kg
 
 from kg.render import FEED_COLOUR, Limits, render_all
 
@@ -15,9 +16,12 @@ XLINK = "{http://www.w3.org/1999/xlink}href"
 
 
 @pytest.fixture(scope="module")
-def figures(demo_export):
-    render_all(demo_export)
-    return demo_export / "figures"
+def figures(demo_export, tmp_path_factory):
+    """The demo's figures, rendered into a copy of the shared export (which no test changes)."""
+    export = tmp_path_factory.mktemp("render") / "export"
+    shutil.copytree(demo_export, export)
+    render_all(export)
+    return export / "figures"
 
 
 def nodes(svg_path):

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from conftest import kg
 from PIL import Image
-from test_cli import kg
 
 from kg.render import FEED_COLOUR, render_all
 from kg.report import write_report

@@ -1,0 +1,70 @@
+"""The enrichment store: what it keeps, what it says is missing, and how a store made before a change opens."""
+
+import sqlite3
+
+from kg.feeds import FeedPaper, Provenance
+from kg.resolve import Resolution
+from kg.store import FULL, SINGLETON, FeedEntry, Store
+
+W1, W2, W3 = (f"https://openalex.org/W{i}" for i in (1, 2, 3))
+
+
+def test_a_fuller_record_replaces_a_partial_one_never_the_reverse(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_works([{"id": W1, "title": "part"}], "reference", complete=0)
+        store.save_works([{"id": W1, "title": "full", "authorships": []}], "feed", complete=FULL)
+        store.save_works([{"id": W1, "title": "part again"}], "reference", complete=0)
+        assert store.record(W1)["title"] == "full"
+        assert store.complete_ids() == {W1} and store.complete_ids(SINGLETON) == set()
+        assert store.roles()[W1] == {"reference", "feed"}
+
+
+def test_known_ids_hold_stored_merged_and_missing_ids(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_works([{"id": W1}], "reference", complete=0, aliases={W2: W1}, missing=[W3])
+        assert store.known_ids() == {W1, W2, W3} and store.stored_ids() == {W1}
+        assert store.aliases() == {W2: W1} and store.counts()["missing"] == 1
+
+
+def test_a_paper_seen_again_takes_its_newest_upvotes_and_keeps_every_sighting(tmp_path):
+    first = FeedPaper(title="T", arxiv_id="2401.00001", upvotes=3, provenance=[Provenance("a.txt", 0, 4)])
+    later = FeedPaper(title="T", arxiv_id="2401.00001", upvotes=9, abstract="now with an abstract",
+                      provenance=[Provenance("b.json", 2, None)])
+    with Store(tmp_path / "s.sqlite") as store:
+        store.add_feed([first])
+        store.add_feed([later])
+        [paper] = store.feed_papers()
+        assert paper.upvotes == 9 and paper.abstract == "now with an abstract"
+        assert paper.provenance == [Provenance("a.txt", 0, 4), Provenance("b.json", 2, None)]
+        assert store.feed_entries() == [FeedEntry("a.txt", 0, 4, paper.key), FeedEntry("b.json", 2, None, paper.key)]
+
+
+def test_cut_authorships_are_found_among_list_records(tmp_path):
+    hundred = [{"author": {"id": f"https://openalex.org/A{i}"}} for i in range(100)]
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_works([{"id": W1, "authorships": hundred}, {"id": W2, "authorships": hundred[:3]},
+                          {"id": W3, "authorships": hundred[:5], "is_authors_truncated": True}], "feed", complete=FULL)
+        assert store.cut_authorships([W1, W2, W3]) == [W1, W3]
+        store.save_works([{"id": W1, "authorships": hundred}], "feed", complete=SINGLETON)
+        assert store.cut_authorships([W1, W2, W3]) == [W3]
+
+
+def test_a_store_made_before_evidence_was_recorded_opens_and_gains_the_column(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE resolutions(key TEXT PRIMARY KEY, work_id TEXT, method TEXT NOT NULL, score REAL, "
+                   "status TEXT NOT NULL, reason TEXT, alternates TEXT NOT NULL, resolved_at TEXT NOT NULL)")
+        db.execute("INSERT INTO resolutions VALUES('doi:10.1/x', ?, 'doi', 1.0, 'matched', NULL, '[]', '2026-01-01')",
+                   (W1,))
+    with Store(path) as store:
+        assert store.resolutions()["doi:10.1/x"].evidence is None
+        store.save_resolutions([Resolution("doi:10.1/y", W2, "doi", 1.0, evidence="DOI given by the feed")])
+        assert store.resolutions()["doi:10.1/y"].evidence == "DOI given by the feed"
+
+
+def test_pending_papers_are_due_again_only_after_the_given_moment(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_resolutions([Resolution("arxiv:2611.1", None, "search", None, "pending"),
+                                Resolution("arxiv:2611.2", W1, "hf_arxiv_doi", 1.0)])
+        assert store.pending_checked_before("9999") == {"arxiv:2611.1"}
+        assert store.pending_checked_before("2000") == set()
