@@ -89,22 +89,14 @@ def feed_options(command: Callable) -> Callable:
     return command
 
 
-def hugging_face(hf_url: str, out: Path | None = None):
-    from kg.sources.huggingface import HuggingFace
-
-    cache = None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        cache = out / "kg-hf-cache.sqlite"
-    return HuggingFace(hf_url, os.environ.get("HF_TOKEN") or None, cache_path=cache)
-
-
 def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, year: int | None) -> FeedResult:
     if not inputs and not hf_dates:
         raise KgError("no feed given: name files, URLs or --hf-date YYYY-MM-DD")
     days = {}
     if hf_dates:
-        client = hugging_face(hf_url)
+        from kg.sources.huggingface import HuggingFace
+
+        client = HuggingFace(hf_url, os.environ.get("HF_TOKEN") or None)
         try:
             days = {f"hf-daily-{day}": client.daily_papers(day) for day in map(check_date, hf_dates)}
         finally:
@@ -186,50 +178,30 @@ def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
 
 # -- kg enrich ------------------------------------------------------------------------
 
-def open_source(snapshot, openalex_url, api_key, rate, budget, out: Path):
-    if snapshot is not None:
-        from kg.sources.local import Snapshot
-
-        return Snapshot(snapshot)
-    from kg.sources.openalex import OpenAlexAPI
-
-    out.mkdir(parents=True, exist_ok=True)
-    return OpenAlexAPI(openalex_url, api_key, rate=rate, budget_usd=budget, cache_path=out / "kg-http-cache.sqlite")
-
-
 def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key, rate, budget, workers, citing,
               depth, hf_url, no_hf):
-    """Enrich into the store and print what it found and what it cost; the source is closed whatever happens."""
-    from kg.enrich import Enricher, EnrichOptions
-    from kg.store import Store
+    """Enrich into the store and print what it found and what it cost."""
+    from kg.enrich import EnrichOptions, enrich_feed
+    from kg.sources import SourceOptions
 
-    source = open_source(snapshot, openalex_url, api_key, rate, budget, out)
-    index = None if (no_hf or snapshot is not None) else hugging_face(hf_url, out)
+    sources = SourceOptions(snapshot=snapshot, openalex_url=openalex_url, api_key=api_key, rate=rate,
+                            budget_usd=budget, hf_url=hf_url, hf_token=os.environ.get("HF_TOKEN") or None,
+                            use_hf=not no_hf, cache_folder=out)
+    with progress_display() as progress:
+        report = enrich_feed(papers, store, sources, EnrichOptions(citing=citing, depth=depth, workers=workers),
+                             progress)
+    summary, stats = report.summary, report.source.stats
     console = stderr()
-    with Store(store) as db, progress_display() as progress:
-        enricher = Enricher(source, db, EnrichOptions(citing=citing, depth=depth, workers=workers), progress, index)
-        try:
-            summary = enricher.run(papers)
-        except BudgetExhausted as error:
-            done = sum(1 for r in db.resolutions().values())
-            raise BudgetExhausted(f"{error}. {done} of {len(papers)} feed papers are resolved and everything fetched "
-                                  f"is stored in {store}; rerun the same command then (or with a higher --budget) "
-                                  "to continue") from None
-        finally:
-            source.close()
-            if index is not None:
-                index.close()
     console.print(f"{summary.matched} matched, {len(summary.unmatched)} unmatched ({summary.ambiguous} ambiguous, "
                   f"{summary.pending} pending) of {summary.papers} feed papers; {summary.works_stored} works stored; "
                   f"{summary.missing_references} referenced ids unknown to OpenAlex (merged or deleted)", markup=False)
-    stats = source.stats
     spent = f"spent ${stats.spent_usd:.4f} ({stats.spent_usd * 10_000:.0f} credits)"
     if stats.remaining_usd is not None:
         spent += f", ${stats.remaining_usd:.4f} left today"
-    console.print(f"{source.name} requests: {stats.summary()}; {spent}; {summary.seconds:.1f} s; store {store}",
+    console.print(f"{report.source.name} requests: {stats.summary()}; {spent}; {summary.seconds:.1f} s; store {store}",
                   markup=False)
-    if index is not None:
-        console.print(f"Hugging Face requests: {index.stats.summary()}", markup=False)
+    if report.index is not None:
+        console.print(f"Hugging Face requests: {report.index.stats.summary()}", markup=False)
     for paper, resolution in summary.unmatched:
         console.print(f"  {resolution.status.replace('_', ' ')}: {paper.title or paper.key} ({resolution.reason})",
                       markup=False)

@@ -25,14 +25,16 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from rapidfuzz import fuzz
 
+from kg.errors import BudgetExhausted
 from kg.feeds import FeedPaper
 from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key
 from kg.resolve import ACCEPT, Resolution, choose, match_by_identifier, verified_arxiv_id
-from kg.sources import PaperIndex, Source
+from kg.sources import PaperIndex, Source, SourceOptions, open_sources
 from kg.sources.openalex import GRAPH_FIELDS, MAX_PER_CALL
 from kg.store import FULL, SINGLETON, Store
 from kg.text import normalise_title
@@ -363,3 +365,34 @@ class Enricher:
                 summary.unmatched.append((paper, resolution))
         return summary
 
+
+@dataclass
+class EnrichReport:
+    """What an enrichment found, and what it asked of which service."""
+
+    summary: EnrichSummary
+    source: Source
+    index: PaperIndex | None
+
+
+def enrich_feed(papers: list[FeedPaper], store_path: Path, sources: SourceOptions, options: EnrichOptions,
+                progress: Progress = no_progress) -> EnrichReport:
+    """Enrich the papers into the store at `store_path`; the services are closed whatever happens.
+
+    A spent budget stops with `BudgetExhausted`, everything fetched kept, its message saying how far it got.
+    """
+    source, index = open_sources(sources)
+    try:
+        with Store(store_path) as store:
+            try:
+                summary = Enricher(source, store, options, progress, index).run(papers)
+            except BudgetExhausted as error:
+                done = len(store.resolutions())
+                raise BudgetExhausted(f"{error}. {done} of {len(papers)} feed papers are resolved and everything "
+                                      f"fetched is stored in {store_path}; rerun the same command then (or with a "
+                                      "higher --budget) to continue") from None
+    finally:
+        source.close()
+        if index is not None:
+            index.close()
+    return EnrichReport(summary, source, index)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
@@ -69,7 +70,7 @@ def fetch(url: str, session: requests.Session | None = None, timeout: float = 30
     return response.content
 
 
-def read_inputs(inputs: list[str], year: int | None = None, documents: dict[str, object] | None = None) -> FeedResult:
+def read_inputs(inputs: list[str], year: int | None = None, documents: Mapping[str, object] | None = None) -> FeedResult:
     """Read files or URLs, and `documents` already fetched (name → Hugging Face JSON), then merge papers
     seen more than once."""
     year = year or dt.date.today().year
