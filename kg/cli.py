@@ -29,8 +29,13 @@ from kg.sources import DEFAULT_URL, HF_API_URL
 
 FIGURE_FORMATS = ["svg", "png", "pdf"]
 
+def stdout() -> Console:
+    """Tables for people; feed and OpenAlex text is never read as rich markup."""
+    return Console(markup=False, highlight=False)
+
+
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 @contextlib.contextmanager
@@ -170,7 +175,7 @@ def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
             who = paper.organization or (f"{paper.author_count}" if paper.author_count else "")
             table.add_row(str(number), paper.title or "", who, paper.published or "",
                           str(paper.upvotes or ""), ident, str(len(paper.provenance)))
-        Console().print(table)
+        stdout().print(table)
     per_input = ", ".join(f"{name}: {n}" for name, n in result.entries_per_input.items())
     stderr().print(f"{len(result.papers)} papers ({per_input}; {result.merged} duplicates merged, "
                    f"{len(result.warnings)} entries skipped)", markup=False)
@@ -275,7 +280,7 @@ def matches(out, store, as_json) -> None:
                       row["status"].replace("_", " "), row["method"] or "",
                       f"{row['score']:.2f}" if row["score"] is not None else "",
                       "; ".join(t for t in (row["evidence"], row["reason"]) if t))
-    Console().print(table, markup=False)
+    stdout().print(table)
     statuses = Counter(row["status"] for row in rows)
     stderr().print(f"{len(rows)} feed entries: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in
                                                             sorted(statuses.items())), markup=False)
@@ -326,7 +331,7 @@ def threads(out, as_json) -> None:
         table.add_row(thread.id, thread.name, str(len(thread.papers)), f"{thread.strength:g}",
                       str(len(thread.foundations)), str(len(thread.backbone)),
                       ", ".join(names.get(a, a) for a, _ in thread.authors[:3]))
-    Console().print(table)
+    stdout().print(table)
     if found.unconnected:
         stderr().print(f"{len(found.unconnected)} unconnected feed papers: "
                        + "; ".join((names.get(w) or w)[:60] for w in found.unconnected), markup=False)
@@ -416,7 +421,7 @@ def query(name_or_file, params, form, limit, data, db, endpoint, timeout, list_q
         for name, entry in sparql.library().items():
             table.add_row(name, entry.title, " ".join(f"{p.name}={p.kind}" for p in entry.parameters),
                           entry.semopenalex.split(" ", 1)[0])
-        Console().print(table)
+        stdout().print(table)
         return
     entry = sparql.find_query(name_or_file)
     values = {}
@@ -438,7 +443,7 @@ def query(name_or_file, params, form, limit, data, db, endpoint, timeout, list_q
     table = Table(*results.variables)
     for row in results.rows:
         table.add_row(*(_display(row.get(v)) for v in results.variables))
-    Console().print(table)
+    stdout().print(table)
     shown = f"{len(results.rows)} of {total} rows" if len(results.rows) < total else f"{total} rows"
     stderr().print(f"{entry.title or entry.name}: {shown}", markup=False)
 

@@ -101,7 +101,7 @@ def in_parallel(items: Iterable[T], fetch: Callable[[T], R], workers: int) -> It
 
 
 def _query_text(title: str | None, words: int) -> str:
-    return " ".join(normalise_title(title or "").split()[:words])
+    return " ".join(normalise_title(title or "").split()[:words])[:300]
 
 
 def _arxiv_doi_of(arxiv_id: str | None) -> str | None:

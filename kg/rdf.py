@@ -57,7 +57,7 @@ def _typed(value: object, datatype: str) -> str:
         value = "true" if value else "false"
     elif isinstance(value, float):
         value = format(Decimal(repr(round(value, 4))).normalize(), "f")  # canonical xsd:decimal: 1, 0.95
-    return f'"{value}"^^<{datatype}>'
+    return f"{literal_term(str(value))}^^<{datatype}>"  # one escaping path for every literal, typed or not
 
 
 def entity(kind: str, openalex_id: str) -> str:

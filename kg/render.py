@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from kg.errors import RenderError
 from kg.graph import pair_counts
 from kg.ids import last_segment
+from kg.text import clean_text
 from kg.thread_io import load_threads
 from kg.threads import Thread, Threads
 from kg.writers.files import write_atomically
@@ -229,8 +230,10 @@ def _works(tables: Path, threads: Threads) -> Works:
 
 
 def _write(figure: graphviz.Graph | graphviz.Digraph, path: Path) -> Path:
+    # Titles and names come from feeds and OpenAlex: control characters would break the DOT syntax or the SVG's XML.
+    source = graphviz.Source(clean_text(figure.source), engine=figure.engine)
     try:
-        data = figure.pipe(format=path.suffix[1:])
+        data = source.pipe(format=path.suffix[1:])
     except graphviz.ExecutableNotFound:
         raise RenderError("Graphviz is not installed (no `dot` on PATH): run `make setup`, "
                           "or install it, e.g. `sudo apt-get install graphviz`") from None

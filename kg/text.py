@@ -10,6 +10,14 @@ import html
 import re
 import unicodedata
 
+_UNWANTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text safe for every output: control characters become spaces, lone surrogates (invalid JSON escapes
+    such as \\ud800) become U+FFFD."""
+    return _UNWANTED.sub(lambda m: " " if m.group() < "\ud800" else "\ufffd", text)
+
 
 def normalise_title(title: str) -> str:
     """Fold a title to a comparison form: markup, LaTeX, entities, case, punctuation."""

@@ -116,3 +116,11 @@ def test_rebuild_in_a_new_process_gives_byte_identical_files(tmp_path):
     first = (tmp_path / "manifest.json").read_text()
     assert kg("build", "--out", tmp_path, env={"PYTHONHASHSEED": "12345"}).returncode == 0
     assert (tmp_path / "manifest.json").read_text() == first
+
+
+def test_titles_that_look_like_markup_are_printed_as_they_are(tmp_path):
+    feed = tmp_path / "list.txt"
+    feed.write_text("A title with [/] and [bold]markup[/bold]\n")
+    result = kg("feed", feed)
+    assert result.returncode == 0, result.stderr
+    assert "[/]" in result.stdout and "[bold]" in result.stdout

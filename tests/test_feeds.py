@@ -1,4 +1,5 @@
 import json
+import os
 
 import pytest
 from conftest import HF_API, PAGES
@@ -130,3 +131,49 @@ def test_page_reader_never_crashes(text):
                 max_size=40))
 def test_page_reader_survives_shuffled_page_parts(lines):
     read_page("\n".join(["Daily Papers", "", "Oct 29", ""] + lines), "fuzz.txt", 2025)
+
+
+# -- hostile inputs: one line naming the input, or the entry kept with what was wrong dropped ----------------
+
+@pytest.mark.parametrize("content, message", [
+    ("[" * 2000 + "]" * 2000, "nested too deeply"),
+    ('[{"paper": {"id": "2401.00001", "title": "T", "upvotes": ' + "9" * 5000 + "}}]", "unreadable JSON"),
+    ('[{"title": "fine"}, 7]', "not a Hugging Face papers response"),
+])
+def test_hostile_json_is_one_clear_error(tmp_path, content, message):
+    path = tmp_path / "hostile.json"
+    path.write_text(content)
+    with pytest.raises(FeedError, match=message):
+        read_inputs([str(path)])
+
+
+@pytest.mark.parametrize("field, value, problem", [
+    ("upvotes", True, "'upvotes' is True, not a count"),
+    ("upvotes", float("nan"), "not a count"),
+    ("title", 5, "'title' is a int, not text"),
+    ("publishedAt", ["2024"], "'publishedAt' is a list, not text"),
+])
+def test_fields_of_the_wrong_type_are_dropped_with_a_warning(tmp_path, field, value, problem):
+    item = {"paper": {"id": "2401.00001", "title": "A title", "upvotes": 2, field: value}}
+    path = tmp_path / "typed.json"
+    path.write_text(json.dumps([item]))
+    result = read_inputs([str(path)])
+    [paper] = result.papers
+    assert paper.arxiv_id == "2401.00001" and getattr(paper, {"publishedAt": "published"}.get(field, field)) in (None, "")
+    assert any(problem in w and w.startswith("typed.json: item 0:") for w in result.warnings)
+
+
+def test_control_characters_and_lone_surrogates_are_cleaned_at_the_edge(tmp_path):
+    path = tmp_path / "odd.json"
+    path.write_text('[{"paper": {"id": "2401.00001", "title": "A\\u0000 B\\u001b C \\ud800 D", "summary": "x\\u000b y"}}]')
+    [paper] = read_inputs([str(path)]).papers
+    assert paper.title == "A B C \ufffd D" and paper.abstract == "x  y"
+    paper.title.encode("utf-8")  # printable and storable
+
+
+def test_special_files_are_refused_up_front(tmp_path):
+    fifo = tmp_path / "feed.fifo"
+    os.mkfifo(fifo)
+    for name in (str(fifo), "/dev/zero"):
+        with pytest.raises(FeedError, match="not a regular file"):
+            read_inputs([name])

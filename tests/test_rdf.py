@@ -37,3 +37,9 @@ def test_thread_lines_name_every_thread_and_its_backbone_in_order():
                     str(graph.value(s, URIRef("https://w3id.org/kg-feeds/ns#work"))))
                    for s in graph.objects(t, URIRef("https://w3id.org/kg-feeds/ns#backboneStep")))
     assert steps == [(1, "https://semopenalex.org/work/W9"), (2, "https://semopenalex.org/work/W1")]
+
+
+def test_typed_literals_are_escaped_like_plain_ones():
+    record = {"id": "https://openalex.org/W1", "publication_date": '2024-01-01" . <urn:x> <urn:y> "z'}
+    graph = Graph().parse(data="".join(work_lines(from_record(record))), format="nt")
+    assert len(list(graph.subjects(URIRef("urn:x")))) == 0 and len(graph) >= 2

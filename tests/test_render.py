@@ -114,3 +114,15 @@ def test_other_formats(demo_export, form, magic):
 def test_render_without_export_says_what_to_do(tmp_path):
     result = kg("render", "--out", tmp_path)
     assert result.returncode == 2 and "run `kg build" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_control_characters_in_titles_still_give_valid_svg(demo_export, tmp_path):
+    """Titles come from feeds and OpenAlex: NUL, ESC, \\v or \\f must not break DOT or the SVG's XML."""
+    export = tmp_path / "export"
+    shutil.copytree(demo_export, export)
+    works = pd.read_parquet(export / "tables" / "works.parquet")
+    works["title"] = works["title"].map(lambda t: f"Odd\x00 \x1b[31m title\x0b with\x0c controls {t}" if t else t)
+    works.to_parquet(export / "tables" / "works.parquet")
+    for path in render_all(export):
+        ET.parse(path)  # raises on anything that is not XML
+        assert "\x00" not in path.read_text(encoding="utf-8")

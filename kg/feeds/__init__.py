@@ -70,6 +70,21 @@ def fetch(url: str, session: requests.Session | None = None, timeout: float = 30
     return response.content
 
 
+def _read_file(path: Path) -> bytes:
+    """A feed file's bytes; anything that is not a readable regular file is refused up front (a FIFO or a
+    device would block or never end)."""
+    if not path.exists():
+        raise FeedError(f"{path}: no such file")
+    if path.is_dir():
+        raise FeedError(f"{path}: is a directory; give the feed files inside it")
+    if not path.is_file():
+        raise FeedError(f"{path}: not a regular file (a pipe or a device); save the feed to a file first")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise FeedError(f"{path}: cannot be read ({error.strerror or error}); check its permissions") from None
+
+
 def read_inputs(inputs: list[str], year: int | None = None, documents: Mapping[str, object] | None = None) -> FeedResult:
     """Read files or URLs, and `documents` already fetched (name → Hugging Face JSON), then merge papers
     seen more than once."""
@@ -86,12 +101,7 @@ def read_inputs(inputs: list[str], year: int | None = None, documents: Mapping[s
         if re.match(r"^https?://", name):
             raw, source = fetch(name), name
         else:
-            path = Path(name)
-            if not path.exists():
-                raise FeedError(f"{name}: no such file")
-            if path.is_dir():
-                raise FeedError(f"{name}: is a directory; give the feed files inside it")
-            raw, source = path.read_bytes(), path.name
+            raw, source = _read_file(Path(name)), Path(name).name
         found, problems = read_text(_decode(raw, source), source, year)
         counts[source] = len(found)
         papers.extend(found)

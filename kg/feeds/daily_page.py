@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from kg.feeds.paper import FeedPaper, Provenance, Reader
+from kg.text import clean_text
 
 PAGE_HEADER_LINES = {
     "new",
@@ -93,11 +94,11 @@ def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[
         if _is_metadata(lines):
             warnings.append(f"{source}:{line_no}: metadata without a title before it; skipped")
             continue
-        title = " ".join(line.strip() for line in lines)
+        title = clean_text(" ".join(line.strip() for line in lines))
         paper = FeedPaper(title=title, feed_date=feed_date)
         if position < len(paragraphs) and not _is_metadata(paragraphs[position][1]) \
                 and _looks_like_abstract(paragraphs[position][1]):
-            paper.abstract = " ".join(line.strip() for line in paragraphs[position][1])
+            paper.abstract = clean_text(" ".join(line.strip() for line in paragraphs[position][1]))
             position += 1
         if position < len(paragraphs) and _is_metadata(paragraphs[position][1]):
             meta_line, meta = paragraphs[position]

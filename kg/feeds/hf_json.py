@@ -8,6 +8,7 @@ import json
 from kg.errors import FeedError
 from kg.feeds.paper import FeedPaper, Provenance, Reader
 from kg.ids import arxiv_id
+from kg.text import clean_text
 
 
 def _hf_item(item: dict) -> tuple[FeedPaper, list[str]]:
@@ -20,13 +21,14 @@ def _hf_item(item: dict) -> tuple[FeedPaper, list[str]]:
         for source in sources:
             value = source.get(name)
             if isinstance(value, str):
-                return value
+                return clean_text(value)
             if value is not None:
                 problems.append(f"'{name}' is a {type(value).__name__}, not text")
         return None
 
-    authors = tuple(a["name"] for a in paper.get("authors") or [] if isinstance(a, dict) and isinstance(a.get("name"), str)
-                    and a["name"].strip()) if isinstance(paper.get("authors") or [], list) else ()
+    listed = paper.get("authors") or []
+    names = [a.get("name") for a in listed if isinstance(a, dict)] if isinstance(listed, list) else []
+    authors = tuple(clean_text(n) for n in names if isinstance(n, str) and n.strip())
     organization = item.get("organization") or paper.get("organization")
     if isinstance(organization, dict):
         organization = organization.get("fullname") or organization.get("name")
@@ -40,7 +42,7 @@ def _hf_item(item: dict) -> tuple[FeedPaper, list[str]]:
         abstract=(text("summary", paper, item) or "").strip() or None,
         authors=authors,
         author_count=len(authors) or None,
-        organization=organization if isinstance(organization, str) and organization.strip() else None,
+        organization=clean_text(organization) if isinstance(organization, str) and organization.strip() else None,
         published=_day(published),
         upvotes=upvotes,
         arxiv_id=arxiv_id(paper.get("id")),
@@ -88,6 +90,11 @@ def read_text(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise FeedError(f"{source}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except RecursionError:
+        raise FeedError(f"{source}: JSON nested too deeply to be a papers response") from None
+    except ValueError as error:  # e.g. a number with thousands of digits
+        raise FeedError(f"{source}: unreadable JSON ({str(error).split(';')[0]}); is this a Hugging Face papers "
+                        "response?") from None
     return read_hf_json(data, source)
 
 

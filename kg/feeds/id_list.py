@@ -6,6 +6,7 @@ import re
 
 from kg.feeds.paper import FeedPaper, Provenance, Reader
 from kg.ids import parse_identifier
+from kg.text import clean_text
 
 
 def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[str]]:
@@ -21,7 +22,7 @@ def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[str]]:
             continue
         paper = FeedPaper()
         if kind is None:
-            paper.title = line
+            paper.title = clean_text(line)
         else:
             setattr(paper, {"arxiv": "arxiv_id", "doi": "doi", "openalex": "openalex_id"}[kind[0]], kind[1])
         paper.provenance.append(Provenance(source, len(papers), number))
