@@ -428,7 +428,11 @@ def query(name_or_file, params, form, limit, data, db, endpoint, timeout, list_q
     for param in params:
         name, sep, value = param.partition("=")
         if not sep or not name:
-            raise KgError(f"--param {param}: write it as NAME=VALUE")
+            raise KgError(f"--param {param!r}: write it as NAME=VALUE")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise KgError(f"--param {name}: the value is not UTF-8 text; check your terminal's encoding") from None
         values[name.strip()] = value
     sparql.check_syntax(entry.text, name_or_file)
     text = sparql.bind(entry, values)

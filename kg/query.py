@@ -14,11 +14,13 @@ import csv
 import io
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 import requests
+import urllib3
 
 from kg.errors import QueryError
 from kg.rdf import SEMOPENALEX, literal_term
@@ -92,7 +94,10 @@ def find_query(name_or_file: str, folder: Path = LIBRARY) -> Query:
     if path.suffix == ".rq" or path.exists():
         if not path.is_file():
             raise QueryError(f"no query file {path}")
-        return parse_query(path.stem, path.read_text(encoding="utf-8"))
+        try:
+            return parse_query(path.stem, path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as error:
+            raise QueryError(f"{path}: not UTF-8 text (byte {error.start}); save the query as UTF-8") from None
     queries = library(folder)
     if name_or_file not in queries:
         raise QueryError(f"no library query named {name_or_file!r}; available: {', '.join(queries)} "
@@ -226,7 +231,13 @@ class Embedded:
             self.store.bulk_load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
 
     def run(self, text: str) -> Results:
-        result = self.store.query(text)
+        if re.search(r"\bSERVICE\s+(?:SILENT\s+)?[<?$]", text, re.I):
+            raise QueryError("the embedded engine answers from the export only: SERVICE (a federated query) needs "
+                             "--endpoint URL of a server that allows it")
+        try:
+            result = self.store.query(text)
+        except (OSError, RuntimeError, ValueError) as error:
+            raise QueryError(f"the query failed: {error}") from None
         if isinstance(result, ox.QueryBoolean):
             return Results(boolean=bool(result))
         if isinstance(result, ox.QueryTriples):
@@ -247,21 +258,30 @@ class Endpoint:
     def run(self, text: str) -> Results:
         form = check_syntax(text, "query")
         accept = "application/n-triples" if form is ox.QueryTriples else "application/sparql-results+json"
+        too_slow = QueryError(f"the endpoint {self.url} did not answer within {self.timeout:g} s "
+                              "(raise --timeout, or simplify the query)")
+        deadline = time.monotonic() + self.timeout
         try:
             response = requests.post(self.url, data={"query": text}, headers={"Accept": accept},
-                                     timeout=self.timeout)
-        except requests.Timeout:
-            raise QueryError(f"the endpoint {self.url} did not answer within {self.timeout:g} s "
-                             "(raise --timeout, or simplify the query)") from None
-        except requests.RequestException as error:
+                                     timeout=self.timeout, stream=True)
+            chunks = []
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):  # what has arrived, up to 64 KiB
+                chunks.append(chunk)
+                if time.monotonic() > deadline:  # the whole answer within --timeout, not each read
+                    response.close()
+                    raise too_slow
+            content = b"".join(chunks)
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
+            raise too_slow from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
             raise QueryError(f"cannot reach the endpoint {self.url}: {type(error).__name__}") from None
         if response.status_code != 200:
-            detail = " ".join(response.text.split())[:300]
+            detail = " ".join(content.decode("utf-8", "replace").split())[:300]
             raise QueryError(f"the endpoint {self.url} answered HTTP {response.status_code}: {detail}")
         if form is ox.QueryTriples:
-            return Results(triples=sorted(f"{t} .\n" for t in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)))
+            return Results(triples=sorted(f"{t} .\n" for t in ox.parse(content, ox.RdfFormat.N_TRIPLES)))
         try:
-            body = response.json()
+            body = json.loads(content)
         except ValueError:
             raise QueryError(f"the endpoint {self.url} did not answer with SPARQL JSON results") from None
         if "boolean" in body:

@@ -408,6 +408,50 @@ def test_endpoint_timeout_is_reported(demo):
         server.shutdown()
 
 
+def test_an_endpoint_that_drips_bytes_is_cut_at_the_total_timeout(demo):
+    """Each byte arrives well within the read timeout, but the whole answer would take 20 s."""
+    import http.server
+    import threading
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            try:
+                for _ in range(200):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(QueryError, match="did not answer within 1 s"):
+            Endpoint(f"http://127.0.0.1:{server.server_port}/sparql", timeout=1).run("ASK {}")
+        assert time.monotonic() - started < 5
+    finally:
+        server.shutdown()
+
+
+def test_embedded_queries_are_refused_federation_and_odd_encodings(demo, tmp_path):
+    out, _ = demo
+    service = tmp_path / "service.rq"
+    service.write_text("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }\n")
+    latin = tmp_path / "latin.rq"
+    latin.write_bytes('SELECT * WHERE { ?s ?p "caf\xe9" }\n'.encode("latin-1"))
+    for args, message in (((service,), "SERVICE"), ((latin,), "not UTF-8 text"),
+                          (("find-papers", "--param", b"text=\xff".decode("utf-8", "surrogateescape")), "not UTF-8")):
+        result = kg("query", *args, "--data", out)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 def test_load_into_a_path_that_is_a_file_is_a_one_line_error(demo, tmp_path):
     out, _ = demo
     (tmp_path / "afile").write_text("")
