@@ -37,6 +37,7 @@ from kg.threads import find_threads
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import GraphFiles
 from kg.writers.ntriples import SortedLines, write_lines
+from kg.writers.staging import settled, staged_export
 from kg.writers.tables import TableFiles
 
 
@@ -55,7 +56,7 @@ class Manifest:
 
     @classmethod
     def read(cls, export: Path) -> Manifest:
-        path = export / "manifest.json"
+        path = settled(export) / "manifest.json"
         if not path.exists():
             raise KgError(f"no export in {export}/ (manifest.json missing): run `kg build --out {export}` first")
         return cls(**json.loads(path.read_text(encoding="utf-8")))
@@ -135,10 +136,15 @@ def _sha256(path: Path) -> str:
 def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None) -> Manifest:
     """Write every export file from the store, streaming, then a manifest of them.
 
-    Each file is written to a temporary name and renamed into place, and the
-    manifest goes last, so an interrupted build leaves the previous export whole.
+    The export is built in a staging folder and swapped in as a whole (`kg.writers.staging`): an
+    interrupted build leaves the previous export exactly as it was, and two builds of one folder wait
+    for each other instead of interleaving.
     """
-    say = progress or (lambda message: None)
+    with staged_export(out) as stage:
+        return _build_into(store_path, stage, progress or (lambda message: None))
+
+
+def _build_into(store_path: Path, out: Path, say: Callable[[str], None]) -> Manifest:
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     with Store(store_path) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}

@@ -9,10 +9,11 @@ import pyoxigraph as ox
 import requests
 
 from kg.errors import QueryError
+from kg.writers.staging import settled
 
 
 def _ntriples(data: Path) -> Path:
-    ntriples = data / "kg.nt"
+    ntriples = settled(data) / "kg.nt"
     if not ntriples.exists():
         raise QueryError(f"no export in {data}/ (kg.nt missing): run `kg build --out {data}` first")
     return ntriples

@@ -24,6 +24,7 @@ import urllib3
 
 from kg.errors import QueryError
 from kg.rdf import SEMOPENALEX, literal_term
+from kg.writers.staging import settled
 
 LIBRARY = Path(__file__).resolve().parent / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -223,7 +224,7 @@ class Embedded:
             except OSError as error:
                 raise QueryError(f"cannot open the database at {db} ({error}): was it made by `kg load --db`?") from None
         else:
-            ntriples = (data or Path("exports")) / "kg.nt"
+            ntriples = settled(data or Path("exports")) / "kg.nt"
             if not ntriples.exists():
                 raise QueryError(f"no export in {data}/ (kg.nt missing): run `kg build --out {data}` first, "
                                  f"or pass --data DIR, --db PATH or --endpoint URL")

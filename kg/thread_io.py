@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from kg.errors import KgError
 from kg.threads import ThreadInput, Threads
+from kg.writers.staging import settled
 
 
 def _split(value) -> list[str]:
@@ -67,7 +68,7 @@ def with_names(threads: Threads, tables: Path) -> Threads:
 
 def load_threads(export: Path) -> Threads:
     """The threads `kg build` wrote to EXPORT/threads.json."""
-    path = export / "threads.json"
+    path = settled(export) / "threads.json"
     if not path.exists():
         raise KgError(f"no threads in {export}/ (threads.json missing): run `kg build --out {export}` first")
     return Threads.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -20,7 +20,7 @@ STAGES = [
     ["rdf"],
     ["tables"],
     ["writers.files", "writers.base", "writers.xml", "writers.ntriples", "writers.tables", "writers.graph_files",
-     "writers.turtle", "writers.jsonld", "writers.graphml", "writers.gexf", "writers"],
+     "writers.staging", "writers.turtle", "writers.jsonld", "writers.graphml", "writers.gexf", "writers"],
     ["thread_io"],
     ["export"],
     ["query", "publish"],
