@@ -257,7 +257,7 @@ def existing_store(out: Path, store: Path | None) -> Path:
 def open_store(out: Path, store: Path | None):
     from kg.store import Store
 
-    return Store(existing_store(out, store))
+    return Store(existing_store(out, store), read_only=True)
 
 
 @cli.command()

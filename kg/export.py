@@ -119,7 +119,7 @@ def load(store_path: Path | str) -> KnowledgeGraph:
     It holds everything in memory; `build` writes the same graph to files
     without doing so.
     """
-    with Store(Path(store_path)) as store:
+    with Store(Path(store_path), read_only=True) as store:
         works = list(stream_works(store))
     lines = ntriples_lines(line for work in works for line in work_lines(work))
     return KnowledgeGraph(works, build_graph(works), rdflib_graph(lines), tables_of(works))
@@ -146,7 +146,7 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
 
 def _build_into(store_path: Path, out: Path, say: Callable[[str], None]) -> Manifest:
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-    with Store(store_path) as store, scratch_folder(out) as scratch_name:
+    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}
         scratch = Path(scratch_name)
         registered = writers.WRITERS

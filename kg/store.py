@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.errors import KgError
 from kg.feeds import FeedPaper
 from kg.resolve import Resolution
 
@@ -67,17 +68,43 @@ def _seen_again(known: FeedPaper, sighting: FeedPaper) -> FeedPaper:
     return merged
 
 
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes: the store may sit on read-only media or belong to someone else."""
+    if not path.is_file():
+        raise KgError(f"no enrichment store at {path}: run `kg enrich FEED...` first (or pass --store)")
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:  # a WAL store in a folder where SQLite cannot even make its shared memory
+        try:
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+        except sqlite3.Error as error:
+            raise KgError(f"cannot read the store {path} ({error})") from None
+    except sqlite3.DatabaseError as error:
+        raise KgError(f"{path} is not a kg store ({error})") from None
+
+
 class Store:
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    """The enrichment store. Reading commands open it with `read_only=True`: nothing is ever written then."""
+
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = path
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        for (table, column), statement in MIGRATIONS.items():
-            if column not in {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}:
-                self.db.execute(statement)
+        if read_only:
+            self.db = _open_read_only(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+            for (table, column), statement in MIGRATIONS.items():
+                if column not in self._columns(table):
+                    self.db.execute(statement)
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
 
     def close(self) -> None:
         self.db.close()
@@ -122,8 +149,9 @@ class Store:
                   r.evidence) for r in resolutions])
 
     def resolutions(self) -> dict[str, Resolution]:
-        rows = self.db.execute("SELECT key, work_id, method, score, status, reason, alternates, evidence "
-                               "FROM resolutions")
+        evidence = "evidence" if "evidence" in self._columns("resolutions") else "NULL"  # a store older than it
+        rows = self.db.execute("SELECT key, work_id, method, score, status, reason, alternates, "
+                               f"{evidence} FROM resolutions")
         return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows}
 
     def pending_checked_before(self, moment: str) -> set[str]:

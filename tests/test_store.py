@@ -2,6 +2,8 @@
 
 import sqlite3
 
+import pytest
+
 from kg.feeds import FeedPaper, Provenance
 from kg.resolve import Resolution
 from kg.store import FULL, SINGLETON, FeedEntry, Store
@@ -68,3 +70,29 @@ def test_pending_papers_are_due_again_only_after_the_given_moment(tmp_path):
                                 Resolution("arxiv:2611.2", W1, "hf_arxiv_doi", 1.0)])
         assert store.pending_checked_before("9999") == {"arxiv:2611.1"}
         assert store.pending_checked_before("2000") == set()
+
+
+def test_reading_commands_work_on_a_store_nobody_may_write(demo_export, tmp_path):
+    """An immutable store in an immutable folder (chattr +i: even root cannot write): matches and build still run."""
+    import shutil
+    import subprocess
+
+    from conftest import kg
+
+    folder = tmp_path / "frozen"
+    folder.mkdir()
+    shutil.copy(demo_export / "kg-store.sqlite", folder / "kg-store.sqlite")
+    frozen = [folder / "kg-store.sqlite", folder]
+    if any(subprocess.run(["chattr", "+i", str(p)], capture_output=True).returncode for p in frozen):
+        pytest.skip("this file system cannot make files immutable")
+    try:
+        matches = kg("matches", "--store", folder / "kg-store.sqlite", "--json")
+        assert matches.returncode == 0, matches.stderr
+        assert len(matches.stdout.splitlines()) == 53
+        built = kg("build", "--store", folder / "kg-store.sqlite", "--out", tmp_path / "out")
+        assert built.returncode == 0, built.stderr
+        with Store(folder / "kg-store.sqlite", read_only=True) as store, pytest.raises(sqlite3.OperationalError):
+            store.save_resolutions([Resolution("doi:10.1/z", None, "doi")])
+    finally:
+        for path in frozen:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
