@@ -185,7 +185,17 @@ def test_budget_flag_is_never_exceeded_with_four_workers(server, hf_server, tmp_
     assert client.stats.spent_usd <= 0.0035 + 1e-12
 
 
-def test_kill_mid_run_then_rerun(reference_run, server, hf_server, tmp_path):
+KILL_POINTS = {  # a moment inside each phase, told by what the servers have been asked so far
+    "Hugging Face search": lambda oa, hf: hf.log.counts["search"] >= 40,
+    "DOI and landing pages": lambda oa, hf: oa.log.counts["list"] >= 2,
+    "autocomplete": lambda oa, hf: oa.log.counts["autocomplete"] >= 3,
+    "paid search": lambda oa, hf: oa.log.counts["search"] >= 3,
+    "references": lambda oa, hf: oa.log.counts["list"] >= 12,
+}
+
+
+@pytest.mark.parametrize("phase", list(KILL_POINTS))
+def test_kill_in_any_phase_then_rerun_converges_to_the_same_store(phase, reference_run, server, hf_server, tmp_path):
     path, *_ = reference_run
     store_path = tmp_path / "killed.sqlite"
     server.reset(Faults(latency=0.05))
@@ -193,14 +203,32 @@ def test_kill_mid_run_then_rerun(reference_run, server, hf_server, tmp_path):
         [sys.executable, "-m", "kg", "enrich", *map(str, PAGES), "--year", "2024", "--openalex-url", server.url,
          "--hf-url", hf_server.url, "--store", str(store_path), "--out", str(tmp_path), "--rate", "1000",
          "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while server.log.counts["autocomplete"] < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    deadline = time.monotonic() + 90
+    while not KILL_POINTS[phase](server, hf_server) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert process.poll() is None, "the run ended before the kill point"
     process.send_signal(signal.SIGKILL)
     process.wait()
-    with Store(store_path) as store:
-        assert 0 < len(store.resolutions()) < 142
     server.reset()
+    enrich(api(server), store_path, pages(), hf=hf_server)
+    assert snapshot_of(store_path) == snapshot_of(path)
+
+
+@pytest.mark.parametrize("credits", [1, 3, 12, 60, 110])
+def test_a_budget_spent_in_any_phase_then_a_new_day_converges_to_the_same_store(credits, reference_run, server,
+                                                                                 hf_server, tmp_path):
+    """1 credit stops among the DOI lookups, 3 among the landing pages, 12 at the first paid search,
+    60 among the paid searches, 110 among the references."""
+    from kg.errors import BudgetExhausted
+
+    path, *_ = reference_run
+    store_path = tmp_path / "budget.sqlite"
+    server.reset(plan=Plan(keyless_credits=credits))
+    with pytest.raises(BudgetExhausted):
+        enrich(api(server), store_path, pages(), hf=hf_server)
+    assert server.log.spent_credits <= credits
+    server.new_day()
+    server.plan = Plan()
     enrich(api(server), store_path, pages(), hf=hf_server)
     assert snapshot_of(store_path) == snapshot_of(path)
 
