@@ -349,3 +349,17 @@ def test_depth_two_follows_references_of_references(tmp_path):
         expected = {r for w in first for r in store.referenced_works(w)} | set(store.aliases().values())
     assert first and second
     assert second <= expected
+
+
+def test_one_odd_entry_never_aborts_the_run(server, hf_server, tmp_path):
+    """An id with a non-ASCII digit and a 10,000-character title are reported, and the rest is enriched."""
+    server.reset(plan=Plan(throttle=False))
+    ids = tmp_path / "ids.txt"
+    ids.write_text("W\u0be6\n2406.00622\n")
+    long = tmp_path / "long.json"
+    long.write_text(json.dumps([{"paper": {"id": "not-an-id", "title": "word " * 2000}}]))
+    papers = read_inputs([str(ids), str(long)]).papers
+    summary = enrich(api(server), tmp_path / "odd.sqlite", papers, hf=hf_server)
+    assert summary.papers == 3 and summary.matched == 1
+    assert {r.status for _, r in summary.unmatched} == {"not_in_openalex"}
+    assert all(len(line) < 8000 for line in server.log.lines + hf_server.log.lines)

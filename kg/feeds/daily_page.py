@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from kg.feeds.paper import FeedPaper, Provenance, Reader
+from kg.feeds.paper import FeedPaper, Provenance, Reader, is_count
 from kg.text import clean_text
 
 PAGE_HEADER_LINES = {
@@ -61,8 +61,8 @@ def _month_day(text: str, year: int) -> tuple[str, int | None] | None:
         date = dt.date(int(match.group("year") or year), MONTHS[match.group("mon").lower()], int(match.group("day")))
     except ValueError:
         return None
-    upvotes = match.group("upvotes")
-    return date.isoformat(), int(upvotes) if upvotes else None
+    upvotes = int(match.group("upvotes")) if match.group("upvotes") and len(match.group("upvotes")) < 12 else None
+    return date.isoformat(), upvotes if is_count(upvotes) else None
 
 
 def _looks_like_abstract(lines: list[str]) -> bool:

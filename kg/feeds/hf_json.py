@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from kg.errors import FeedError
-from kg.feeds.paper import FeedPaper, Provenance, Reader
+from kg.feeds.paper import FeedPaper, Provenance, Reader, is_count
 from kg.ids import arxiv_id
 from kg.text import clean_text
 
@@ -33,7 +33,7 @@ def _hf_item(item: dict) -> tuple[FeedPaper, list[str]]:
     if isinstance(organization, dict):
         organization = organization.get("fullname") or organization.get("name")
     upvotes = paper.get("upvotes")
-    if upvotes is not None and (isinstance(upvotes, bool) or not isinstance(upvotes, int) or upvotes < 0):
+    if upvotes is not None and not is_count(upvotes):
         problems.append(f"'upvotes' is {upvotes!r}, not a count")
         upvotes = None
     published = text("publishedAt", paper, item)

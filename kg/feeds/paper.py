@@ -74,6 +74,15 @@ class FeedResult:
     warnings: list[str]
 
 
+MAX_COUNT = 10**9
+"""Upvotes above this are no count a feed could show (and would overflow the tables' 64-bit integers)."""
+
+
+def is_count(value: object) -> bool:
+    """A count a feed can state: a non-negative integer (never a bool), within reason."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+
+
 @dataclass(frozen=True)
 class Reader:
     """One feed format: its name, how it recognises its input, and how it reads it.
