@@ -80,3 +80,19 @@ def test_hostile_feed_values_survive_the_whole_pipeline(tmp_path):
     page.feed((out / "report.html").read_text(encoding="utf-8"))
     assert "script" not in page.tags
     assert any("</script>" in chunk for chunk in page.text)  # shown as text, never run
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400), st.sampled_from(["", "Daily Papers\n\nbyAK and the research community\n\n"]))
+def test_any_text_is_read_or_refused_with_a_message(text, header):
+    from kg.feeds import read_text
+
+    try:
+        papers, warnings = read_text(header + text, "random.txt", 2025)
+    except FeedError as error:
+        assert str(error).startswith("random.txt: ")
+        return
+    for paper in papers:
+        json.dumps(paper.to_json(), ensure_ascii=False).encode("utf-8")
+        assert paper.provenance and paper.provenance[0].source == "random.txt"
+    assert all(w.startswith("random.txt") for w in warnings)

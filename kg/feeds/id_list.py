@@ -13,7 +13,7 @@ def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[str]]:
     papers: list[FeedPaper] = []
     warnings: list[str] = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = re.split(r"(?:^|\s)#(?:\s|$)", raw, maxsplit=1)[0].strip()
+        line = clean_text(re.split(r"(?:^|\s)#(?:\s|$)", raw, maxsplit=1)[0]).strip()
         if not line:
             continue
         kind = parse_identifier(line)
@@ -22,7 +22,7 @@ def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[str]]:
             continue
         paper = FeedPaper()
         if kind is None:
-            paper.title = clean_text(line)
+            paper.title = line
         else:
             setattr(paper, {"arxiv": "arxiv_id", "doi": "doi", "openalex": "openalex_id"}[kind[0]], kind[1])
         paper.provenance.append(Provenance(source, len(papers), number))
