@@ -111,12 +111,13 @@ def test_missing_file():
         read_inputs(["/no/such/feed.txt"])
 
 
-def test_malformed_entry_is_skipped_with_warning():
+def test_an_unreadable_date_is_reported_and_its_entry_kept():
     text = by_name("000").read_text()
     broken = text.replace("Jan 24, 2023", "Smarch 99, 20x", 1)
     papers, warnings = read_page(broken, "broken.txt", 2025)
-    assert len(papers) == 52
+    assert len(papers) == 53
     assert len(warnings) == 1 and warnings[0].startswith("broken.txt:") and "Smarch" in warnings[0]
+    assert "kept without it" in warnings[0] and papers[1].published is None and papers[1].author_count == 3
 
 
 @settings(max_examples=300, deadline=None)

@@ -25,13 +25,21 @@ _MONTH_DAY = re.compile(r"^(?P<mon>[A-Z][a-z]{2})\s+(?P<day>\d{1,2})(?:,\s*(?P<y
 _AUTHOR_COUNT = re.compile(r"^(?P<n>\d+)\s+authors?$")
 
 
+_SPACES = re.compile(r"[^\S\n]+")  # tabs, no-break and every other Unicode space
+
+
+def _normalise(text: str) -> list[str]:
+    """The page's lines as a reader sees them: any line ending, any kind of space, no trailing spaces."""
+    return [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+
+
 def _paragraphs(text: str) -> list[tuple[int, list[str]]]:
-    """Split text into blank-line separated paragraphs with their first line number."""
+    """Split text into blank-line separated paragraphs (any number of blank lines) with their first line number."""
     paragraphs: list[tuple[int, list[str]]] = []
     current: list[str] = []
     start = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
+    for number, line in enumerate(_normalise(text), start=1):
+        if line:
             if not current:
                 start = number
             current.append(line)
@@ -43,13 +51,36 @@ def _paragraphs(text: str) -> list[tuple[int, list[str]]]:
     return paragraphs
 
 
+def _metadata(lines: list[str]) -> tuple[str | None, str | None] | None:
+    """(who, date text) when a paragraph is an entry's metadata, else None.
+
+    Metadata is recognised by its structure, not its exact characters: a `·` separator (its own line, or
+    between the parts on one line) and/or a date last; before them an author count or an organisation,
+    with or without the `•` bullet.
+    """
+    parts = [p.strip() for line in lines for p in re.split(r"\s+·\s+|^·$", line) if p.strip() and p.strip() != "·"]
+    separated = any(line == "·" or " · " in line for line in lines)
+    bulleted = bool(parts) and parts[0].startswith("•")
+    dated = bool(parts) and _MONTH_DAY.match(parts[-1]) is not None
+    if not parts or len(parts) > 2 or not (separated or bulleted or (dated and len(parts) == 2)):
+        return None
+    if len(parts) == 1 and not bulleted and not separated:
+        return None
+    who = parts[0].lstrip("•").strip() if not (len(parts) == 1 and dated and not bulleted) else None
+    date = parts[-1] if len(parts) == 2 or (dated and not bulleted) else None
+    return who or None, date
+
+
 def recognises(text: str) -> bool:
-    head = [line.strip().lower() for line in text.splitlines()[:20] if line.strip()]
-    return "byak and the research community" in head or "get trending papers in your email inbox!" in head
-
-
-def _is_metadata(lines: list[str]) -> bool:
-    return lines[0].strip().startswith("•") or any(line.strip() == "·" for line in lines)
+    """A saved Daily Papers page: its header, or (header lost) entries with metadata paragraphs."""
+    head = [line.lower() for line in _normalise(text)[:30] if line]
+    if "byak and the research community" in head or "get trending papers in your email inbox!" in head:
+        return True
+    paragraphs = [lines for _, lines in _paragraphs(text)[:40]]
+    with_metadata = sum(1 for lines in paragraphs if _metadata(lines))
+    titled_abstracts = sum(1 for before, after in zip(paragraphs, paragraphs[1:])
+                           if len(before) == 1 and len(before[0]) <= 300 and _looks_like_abstract(after))
+    return with_metadata >= 2 or titled_abstracts >= 3
 
 
 def _month_day(text: str, year: int) -> tuple[str, int | None] | None:
@@ -65,48 +96,43 @@ def _month_day(text: str, year: int) -> tuple[str, int | None] | None:
     return date.isoformat(), upvotes if is_count(upvotes) else None
 
 
-def _looks_like_abstract(lines: list[str]) -> bool:
-    text = " ".join(line.strip() for line in lines)
-    return len(text) > 200 or (len(text) > 80 and ". " in text)
+def _is_header(lines: list[str], year: int) -> bool:
+    return len(lines) == 1 and (lines[0].lower() in PAGE_HEADER_LINES
+                                or ((parsed := _month_day(lines[0], year)) is not None and parsed[1] is None))
 
 
 def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[str]]:
-    """Read a saved Daily Papers page: header lines, then title/abstract/metadata entries."""
+    """Read a saved Daily Papers page: header lines (any order, any missing), then entries of a title, an
+    abstract (may be missing) and metadata (may be missing)."""
     paragraphs = _paragraphs(text)
     warnings: list[str] = []
     feed_date = None
     position = 0
-    while position < len(paragraphs):
-        line_no, lines = paragraphs[position]
-        first = lines[0].strip()
-        if len(lines) == 1 and first.lower() in PAGE_HEADER_LINES:
-            position += 1
-            continue
-        if len(lines) == 1 and (parsed := _month_day(first, year)) and parsed[1] is None:
-            feed_date = parsed[0]
-            position += 1
-        break
+    while position < len(paragraphs) and _is_header(paragraphs[position][1], year):
+        parsed = _month_day(paragraphs[position][1][0], year)
+        feed_date = parsed[0] if parsed else feed_date
+        position += 1
 
     papers: list[FeedPaper] = []
     while position < len(paragraphs):
         line_no, lines = paragraphs[position]
         position += 1
-        if _is_metadata(lines):
+        if _metadata(lines):
             warnings.append(f"{source}:{line_no}: metadata without a title before it; skipped")
             continue
-        title = clean_text(" ".join(line.strip() for line in lines))
+        title = clean_text(" ".join(lines))
         paper = FeedPaper(title=title, feed_date=feed_date)
-        if position < len(paragraphs) and not _is_metadata(paragraphs[position][1]) \
-                and _looks_like_abstract(paragraphs[position][1]):
-            paper.abstract = clean_text(" ".join(line.strip() for line in paragraphs[position][1]))
+        following = [p for _, p in paragraphs[position:position + 2]]
+        has_abstract = bool(following) and not _metadata(following[0]) and (
+            (len(following) > 1 and _metadata(following[1]) is not None) or _looks_like_abstract(following[0]))
+        if has_abstract:
+            paper.abstract = clean_text(" ".join(paragraphs[position][1]))
             position += 1
-        if position < len(paragraphs) and _is_metadata(paragraphs[position][1]):
-            meta_line, meta = paragraphs[position]
+        if position < len(paragraphs) and (meta := _metadata(paragraphs[position][1])):
+            meta_line = paragraphs[position][0]
             position += 1
-            problem = _apply_metadata(paper, meta, year)
-            if problem:
-                warnings.append(f"{source}:{meta_line}: {problem}; entry '{title[:60]}' skipped")
-                continue
+            if problem := _apply_metadata(paper, meta, year):
+                warnings.append(f"{source}:{meta_line}: {problem}; entry '{title[:60]}' kept without it")
         if len(title) > 500:
             warnings.append(f"{source}:{line_no}: a {len(title)}-character paragraph where a title was expected; skipped")
             continue
@@ -115,22 +141,24 @@ def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[
     return papers, warnings
 
 
-def _apply_metadata(paper: FeedPaper, lines: list[str], year: int) -> str | None:
-    """Fill authors/organisation, date and upvotes; return a problem or None."""
-    parts = [line.strip() for line in lines if line.strip() and line.strip() != "·"]
-    if not parts or not parts[0].startswith("•"):
-        return "metadata does not start with '•'"
-    who = parts[0].lstrip("•").strip()
-    if match := _AUTHOR_COUNT.match(who):
+def _apply_metadata(paper: FeedPaper, meta: tuple[str | None, str | None], year: int) -> str | None:
+    """Fill the author count or organisation, date and upvotes; return a problem or None."""
+    who, date = meta
+    if who and (match := _AUTHOR_COUNT.match(who)):
         paper.author_count = int(match.group("n"))
     elif who:
-        paper.organization = who
-    if len(parts) > 1:
-        parsed = _month_day(parts[1], year)
+        paper.organization = clean_text(who)
+    if date:
+        parsed = _month_day(date, year)
         if parsed is None:
-            return f"unreadable date {parts[1]!r}"
+            return f"unreadable date {date!r}"
         paper.published, paper.upvotes = parsed
     return None
+
+
+def _looks_like_abstract(lines: list[str]) -> bool:
+    text = " ".join(lines)
+    return len(text) > 200 or (len(text) > 80 and ". " in text)
 
 
 READER = Reader("daily-papers-page", recognises, read_page)
