@@ -94,7 +94,8 @@ def feed_options(command: Callable) -> Callable:
     return command
 
 
-def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, year: int | None) -> FeedResult:
+def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, year: int | None,
+              show_warnings: bool = True) -> FeedResult:
     if not inputs and not hf_dates:
         raise KgError("no feed given: name files, URLs or --hf-date YYYY-MM-DD")
     days = {}
@@ -108,8 +109,8 @@ def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, y
             client.close()
     result = read_inputs(list(inputs), year, documents=days)
     console = stderr()
-    for warning in result.warnings:
-        console.print(f"warning: {warning}", markup=False)
+    for warning in result.warnings if show_warnings else ():
+        console.print(f"warning: {warning}")
     return result
 
 
@@ -164,10 +165,13 @@ def store_path(out: Path, store: Path | None) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Write JSON Lines to stdout.")
 def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
     """Read feeds (saved Daily Papers pages, papers JSON, id/title lists) and list their papers."""
-    result = read_feed(inputs, hf_dates, hf_url, year)
+    result = read_feed(inputs, hf_dates, hf_url, year, show_warnings=not as_json)
+    skipped = [n for n in result.warnings if n.skipped]
     if as_json:
         for paper in result.papers:
             click.echo(json.dumps(paper.to_json(), ensure_ascii=False, sort_keys=True))
+        for notice in result.warnings:  # what was left out or dropped, one record each
+            click.echo(json.dumps(notice.to_json(), ensure_ascii=False, sort_keys=True))
     else:
         table = Table("#", "title", "authors", "published", "upvotes", "id", "seen in")
         for number, paper in enumerate(result.papers, start=1):
@@ -175,10 +179,13 @@ def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
             who = paper.organization or (f"{paper.author_count}" if paper.author_count else "")
             table.add_row(str(number), paper.title or "", who, paper.published or "",
                           str(paper.upvotes or ""), ident, str(len(paper.provenance)))
+        for notice in skipped:
+            where = f"line {notice.line}" if notice.line is not None else f"item {notice.item}"
+            table.add_row("skipped", f"{notice.source}, {where}: {notice.reason}", "", "", "", "", "")
         stdout().print(table)
     per_input = ", ".join(f"{name}: {n}" for name, n in result.entries_per_input.items())
     stderr().print(f"{len(result.papers)} papers ({per_input}; {result.merged} duplicates merged, "
-                   f"{len(result.warnings)} entries skipped)", markup=False)
+                   f"{len(skipped)} entries skipped, {len(result.warnings) - len(skipped)} other warnings)")
 
 
 # -- kg enrich ------------------------------------------------------------------------

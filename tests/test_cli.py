@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import DEMO, PAGES, kg
+from conftest import DEMO, PAGES, ROOT, kg
 
 
 def test_version_and_help():
@@ -124,3 +124,17 @@ def test_titles_that_look_like_markup_are_printed_as_they_are(tmp_path):
     result = kg("feed", feed)
     assert result.returncode == 0, result.stderr
     assert "[/]" in result.stdout and "[bold]" in result.stdout
+
+
+def test_feed_lists_what_it_skipped(tmp_path):
+    page = tmp_path / "page.txt"
+    text = (ROOT / "tests/fixtures/feeds/hf-papers-pages/000_8f59c69c3740c9c3.txt").read_text()
+    page.write_text(text.replace("\n\n  • 3 authors\n", "\n\n  • 3 authors\n\n·\n", 1))
+    as_json = kg("feed", page, "--json", "--year", "2025")
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    skipped = [r for r in records if r.get("skipped")]
+    assert len(records) - len(skipped) == 53
+    assert len(skipped) == 1 and skipped[0]["feed"] == "page.txt" and skipped[0]["line"] > 0
+    assert "metadata without a title" in skipped[0]["reason"]
+    table = kg("feed", page, "--year", "2025")
+    assert "skipped" in table.stdout and "1 entries skipped" in table.stderr

@@ -101,4 +101,5 @@ def test_a_paragraph_that_fits_no_entry_is_reported_with_its_line():
     text = PAGES[0].read_text(encoding="utf-8").replace("\n\n  • 3 authors\n", "\n\n  • 3 authors\n\n· \n", 1)
     papers, warnings = read_text(text, "page.txt", 2025)
     assert len(papers) == 53
-    assert len(warnings) == 1 and warnings[0].startswith("page.txt:") and "metadata without a title" in warnings[0]
+    [notice] = warnings
+    assert notice.skipped and notice.source == "page.txt" and notice.line and "metadata without a title" in notice.reason

@@ -22,7 +22,7 @@ import requests
 from kg.errors import FeedError
 from kg.feeds import daily_page, hf_json, id_list
 from kg.feeds.hf_json import read_hf_json
-from kg.feeds.paper import FeedPaper, FeedResult, Provenance, Reader
+from kg.feeds.paper import FeedPaper, FeedResult, Notice, Provenance, Reader
 from kg.text import normalise_title
 
 READERS: tuple[Reader, ...] = (
@@ -31,7 +31,7 @@ READERS: tuple[Reader, ...] = (
     id_list.READER,  # the fallback: keep it last
 )
 
-__all__ = ["READERS", "FeedError", "FeedPaper", "FeedResult", "Provenance", "Reader", "merge_papers",
+__all__ = ["READERS", "FeedError", "FeedPaper", "FeedResult", "Notice", "Provenance", "Reader", "merge_papers",
            "read_inputs", "read_text"]
 
 
@@ -46,7 +46,7 @@ def _decode(raw: bytes, source: str) -> str:
         raise FeedError(f"{source}: not UTF-8 text (byte {error.start}); save the feed as UTF-8") from None
 
 
-def read_text(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[str]]:
+def read_text(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[Notice]]:
     """Give one input's text to the first reader that recognises it."""
     if text.lstrip()[:1] == "<":
         raise FeedError(f"{source}: looks like HTML/XML, which kg does not read; save the page as text or use the "
@@ -91,7 +91,7 @@ def read_inputs(inputs: list[str], year: int | None = None, documents: Mapping[s
     year = year or dt.date.today().year
     papers: list[FeedPaper] = []
     counts: dict[str, int] = {}
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     for source, data in (documents or {}).items():
         found, problems = read_hf_json(data, source, allow_empty=True)
         counts[source] = len(found)

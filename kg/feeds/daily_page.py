@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from kg.feeds.paper import FeedPaper, Provenance, Reader, is_count
+from kg.feeds.paper import FeedPaper, Notice, Provenance, Reader, is_count
 from kg.text import clean_text
 
 PAGE_HEADER_LINES = {
@@ -101,11 +101,11 @@ def _is_header(lines: list[str], year: int) -> bool:
                                 or ((parsed := _month_day(lines[0], year)) is not None and parsed[1] is None))
 
 
-def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[str]]:
+def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[Notice]]:
     """Read a saved Daily Papers page: header lines (any order, any missing), then entries of a title, an
     abstract (may be missing) and metadata (may be missing)."""
     paragraphs = _paragraphs(text)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     feed_date = None
     position = 0
     while position < len(paragraphs) and _is_header(paragraphs[position][1], year):
@@ -118,7 +118,7 @@ def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[
         line_no, lines = paragraphs[position]
         position += 1
         if _metadata(lines):
-            warnings.append(f"{source}:{line_no}: metadata without a title before it; skipped")
+            warnings.append(Notice(source, "metadata without a title before it; skipped", line=line_no))
             continue
         title = clean_text(" ".join(lines))
         paper = FeedPaper(title=title, feed_date=feed_date)
@@ -132,9 +132,11 @@ def read_page(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[
             meta_line = paragraphs[position][0]
             position += 1
             if problem := _apply_metadata(paper, meta, year):
-                warnings.append(f"{source}:{meta_line}: {problem}; entry '{title[:60]}' kept without it")
+                warnings.append(Notice(source, f"{problem}; entry '{title[:60]}' kept without it", line=meta_line,
+                                       skipped=False))
         if len(title) > 500:
-            warnings.append(f"{source}:{line_no}: a {len(title)}-character paragraph where a title was expected; skipped")
+            warnings.append(Notice(source, f"a {len(title)}-character paragraph where a title was expected; skipped",
+                                   line=line_no))
             continue
         paper.provenance.append(Provenance(source, len(papers), line_no))
         papers.append(paper)

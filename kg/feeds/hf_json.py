@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from kg.errors import FeedError
-from kg.feeds.paper import FeedPaper, Provenance, Reader, is_count
+from kg.feeds.paper import FeedPaper, Notice, Provenance, Reader, is_count
 from kg.ids import arxiv_id
 from kg.text import clean_text
 
@@ -60,21 +60,21 @@ def _day(value: object) -> str | None:
     return None
 
 
-def read_hf_json(data: object, source: str, allow_empty: bool = False) -> tuple[list[FeedPaper], list[str]]:
+def read_hf_json(data: object, source: str, allow_empty: bool = False) -> tuple[list[FeedPaper], list[Notice]]:
     """Read a daily_papers array or a single /api/papers/{id} object (a day with no papers is fine live)."""
     items = data if isinstance(data, list) else [data]
     if allow_empty and not items:
-        return [], [f"{source}: no papers listed that day"]
+        return [], [Notice(source, "no papers listed that day", skipped=False)]
     if not items or not all(isinstance(i, dict) and ("paper" in i or "title" in i) for i in items):
         raise FeedError(f"{source}: JSON is not a Hugging Face papers response "
                         "(expected a list of items with 'paper' or 'title')")
     papers: list[FeedPaper] = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     for index, item in enumerate(items):
         paper, problems = _hf_item(item)
-        warnings.extend(f"{source}: item {index}: {problem}; ignored" for problem in problems)
+        warnings.extend(Notice(source, f"{problem}; ignored", item=index, skipped=False) for problem in problems)
         if not paper.title and not paper.arxiv_id:
-            warnings.append(f"{source}: item {index} has neither title nor arXiv id; skipped")
+            warnings.append(Notice(source, "neither title nor arXiv id; skipped", item=index))
             continue
         paper.provenance.append(Provenance(source, len(papers), None))
         papers.append(paper)
@@ -85,7 +85,7 @@ def recognises(text: str) -> bool:
     return text.lstrip()[:1] in ("[", "{")
 
 
-def read_text(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[str]]:
+def read_text(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[Notice]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import re
 
-from kg.feeds.paper import FeedPaper, Provenance, Reader
+from kg.feeds.paper import FeedPaper, Notice, Provenance, Reader
 from kg.ids import parse_identifier
 from kg.text import clean_text
 
 
-def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[str]]:
+def read_list(text: str, source: str) -> tuple[list[FeedPaper], list[Notice]]:
     papers: list[FeedPaper] = []
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = clean_text(re.split(r"(?:^|\s)#(?:\s|$)", raw, maxsplit=1)[0]).strip()
         if not line:
             continue
         kind = parse_identifier(line)
         if kind is None and len(line) > 500:
-            warnings.append(f"{source}:{number}: a {len(line)}-character line is neither an id nor a title; skipped")
+            warnings.append(Notice(source, f"a {len(line)}-character line is neither an id nor a title; skipped",
+                                   line=number))
             continue
         paper = FeedPaper()
         if kind is None:

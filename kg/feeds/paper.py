@@ -71,7 +71,28 @@ class FeedResult:
     papers: list[FeedPaper]
     entries_per_input: dict[str, int]
     merged: int
-    warnings: list[str]
+    warnings: list[Notice]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a reader could not use, where it stands (feed, line or item) and why; `skipped` when a whole
+    entry was left out rather than one of its fields."""
+
+    source: str
+    reason: str
+    line: int | None = None
+    item: int | None = None
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else \
+            f"{self.source}: item {self.item}" if self.item is not None else self.source
+        return f"{where}: {self.reason}"
+
+    def to_json(self) -> dict:
+        return {"skipped": self.skipped, "feed": self.source, "line": self.line, "item": self.item,
+                "reason": self.reason}
 
 
 MAX_COUNT = 10**9
@@ -93,4 +114,4 @@ class Reader:
 
     name: str
     recognises: Callable[[str], bool]
-    read: Callable[[str, str, int], tuple[list[FeedPaper], list[str]]]
+    read: Callable[[str, str, int], tuple[list[FeedPaper], list[Notice]]]
