@@ -297,16 +297,20 @@ def matches(out, store, as_json) -> None:
 
 @cli.command()
 @out_options
-def build(out, store) -> None:
-    """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables)."""
-    build_and_report(existing_store(out, store), out)
+@click.option("--cite-all", is_flag=True,
+              help="Put every work of the graph, not only the feed's, into feed.bib, feed.ris and feed.json.")
+def build(out, store, cite_all) -> None:
+    """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables,
+    BibTeX/RIS/CSL-JSON)."""
+    build_and_report(existing_store(out, store), out, cite_all)
 
 
-def build_and_report(store: Path, out: Path):
+def build_and_report(store: Path, out: Path, cite_all: bool = False):
     from kg.export import build as build_exports
 
     console = stderr()
-    manifest = build_exports(store, out, progress=lambda message: console.print(f"build: {message}", markup=False))
+    manifest = build_exports(store, out, progress=lambda message: console.print(f"build: {message}"),
+                             cite_all=cite_all)
     counts = manifest.counts
     console.print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
                   f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "

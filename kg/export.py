@@ -34,6 +34,7 @@ from kg.store import Store
 from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, THREAD_SCHEMAS, feed_entry_rows, thread_rows, work_rows
 from kg.thread_io import read_thread_input, with_names
 from kg.threads import find_threads
+from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import GraphFiles
 from kg.writers.ntriples import SortedLines, write_lines
@@ -133,7 +134,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None) -> Manifest:
+def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None,
+          cite_all: bool = False) -> Manifest:
     """Write every export file from the store, streaming, then a manifest of them.
 
     The export is built in a staging folder and swapped in as a whole (`kg.writers.staging`): an
@@ -141,10 +143,10 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
     for each other instead of interleaving.
     """
     with staged_export(out) as stage:
-        return _build_into(store_path, stage, progress or (lambda message: None))
+        return _build_into(store_path, stage, progress or (lambda message: None), cite_all)
 
 
-def _build_into(store_path: Path, out: Path, say: Callable[[str], None]) -> Manifest:
+def _build_into(store_path: Path, out: Path, say: Callable[[str], None], cite_all: bool) -> Manifest:
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}
@@ -153,8 +155,11 @@ def _build_into(store_path: Path, out: Path, say: Callable[[str], None]) -> Mani
         dialects = [w for w in registered if isinstance(w, writers.GraphDialect)]
         lines, graph, tables = SortedLines(scratch), GraphFiles(scratch, dialects), TableFiles(out / "tables")
         works = feed_works = 0
+        cited: list[Work] = []  # for the reference-manager files: the feed's works, or every work when asked
         say("reading works")
         for work in stream_works(store):
+            if cite_all or work.feed is not None:
+                cited.append(work)
             lines.add(work_lines(work))
             graph.add(*work_elements(work))
             tables.add(work_rows(work))
@@ -178,13 +183,16 @@ def _build_into(store_path: Path, out: Path, say: Callable[[str], None]) -> Mani
         say("writing N-Triples")
         triples = write_lines(lines, out / "kg.nt")
         written.append(out / "kg.nt")
+        keys = citation_keys(cited)
         for writer in registered:
             say(f"writing {writer.file}")
             if isinstance(writer, writers.RdfWriter):
                 writer.write(out / "kg.nt", out / writer.file, prefixes)
-                written.append(out / writer.file)
+            elif isinstance(writer, writers.CitationWriter):
+                writer.write(cited, keys, out / writer.file)
             else:
-                written.append(graph.write(writer, out / writer.file))
+                graph.write(writer, out / writer.file)
+            written.append(out / writer.file)
         graph_counts = graph.counts()
         graph.close()
     files = written

@@ -9,7 +9,8 @@ from conftest import ROOT
 # Foundations first, then the pipeline in the order data flows through it; the CLI composes them all.
 STAGES = [
     ["errors", "ids", "text"],
-    ["feeds.paper", "feeds.daily_page", "feeds.hf_json", "feeds.id_list", "feeds"],
+    ["feeds.paper", "feeds.daily_page", "feeds.hf_json", "feeds.id_list", "feeds.bibtex", "feeds.ris",
+     "feeds.csl_json", "feeds"],
     ["sources", "sources.http", "sources.openalex", "sources.local", "sources.huggingface"],
     ["resolve"],
     ["store"],
@@ -20,7 +21,7 @@ STAGES = [
     ["rdf"],
     ["tables"],
     ["writers.files", "writers.base", "writers.xml", "writers.ntriples", "writers.tables", "writers.graph_files",
-     "writers.staging", "writers.turtle", "writers.jsonld", "writers.graphml", "writers.gexf", "writers"],
+     "writers.staging", "writers.citations", "writers.turtle", "writers.jsonld", "writers.graphml", "writers.gexf", "writers"],
     ["thread_io"],
     ["export"],
     ["query", "publish"],

@@ -1,5 +1,6 @@
 """The export writers: the registry, the on-disk sort, and adding a format as one writer plus one registration."""
 
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -22,7 +23,8 @@ def test_external_sort_merges_runs_into_unique_sorted_lines(tmp_path):
 
 def test_writers_are_found_by_format_or_file_name():
     assert writers.writer("turtle") is writers.writer("kg.ttl")
-    assert {w.file for w in writers.WRITERS} == {"kg.ttl", "kg.jsonld", "kg.graphml", "kg.gexf"}
+    assert {w.file for w in writers.WRITERS} == {"kg.ttl", "kg.jsonld", "kg.graphml", "kg.gexf", "feed.bib", "feed.ris",
+                                                 "feed.json"}
     with pytest.raises(KeyError, match="known: turtle"):
         writers.writer("kg.docx")
 
@@ -56,3 +58,51 @@ def test_graph_dialects_escape_what_xml_forbids():
     for dialect in (writers.writer("graphml"), writers.writer("gexf")):
         line = dialect.edge(0, edge)
         assert "\x0b" not in line and "&amp;&lt;1&gt;" in line and "a&quot;b" in line
+
+
+# -- reference managers: out, and back in ---------------------------------------------------------
+
+def test_feed_works_round_trip_through_bibtex_ris_and_csl_json(demo_export, tmp_path):
+    import bibtexparser
+    import rispy
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    from kg.export import load
+    from kg.feeds import read_inputs
+
+    out = tmp_path / "export"
+    build(demo_export / "kg-store.sqlite", out)
+    feed = {w.id: w for w in load(demo_export / "kg-store.sqlite").works if w.feed}
+    library = bibtexparser.parse_string((out / "feed.bib").read_text(), append_middleware=[LatexDecodingMiddleware()])
+    assert not library.failed_blocks and len(library.entries) == len(feed) == 53
+    for entry in library.entries:
+        work = feed[entry["url"]]
+        doi = entry.fields_dict["doi"].value if "doi" in entry.fields_dict else None
+        assert entry["title"] == work.title and doi == work.doi
+        assert entry["eprint"] == work.feed.arxiv_id
+    ris = rispy.loads((out / "feed.ris").read_text())
+    csl = json.loads((out / "feed.json").read_text())
+    assert {r["id"] for r in ris} == {i["id"] for i in csl} == {e.key for e in library.entries}
+    for name in ("feed.bib", "feed.ris", "feed.json"):  # kg reads its own files back as feeds
+        papers = read_inputs([str(out / name)]).papers
+        assert {p.arxiv_id for p in papers} == {w.feed.arxiv_id for w in feed.values()}, name
+
+
+def test_citation_keys_are_stable_and_latex_is_escaped(demo_export, tmp_path):
+    import bibtexparser
+    from bibtexparser.middlewares import LatexDecodingMiddleware
+
+    from kg.model import from_record
+    from kg.writers.citations import citation_keys, write_bibtex
+
+    hostile = 'Costs & 100% of $x_1$ #hash {braces} ~tilde^ back\\slash'
+    works = [from_record({"id": f"https://openalex.org/W{n}", "title": hostile, "publication_year": 2024,
+                          "authorships": [{"author": {"id": "https://openalex.org/A1", "display_name": "Ada Lovelace"}}]})
+             for n in (2, 1)]
+    keys = citation_keys(works)
+    assert keys == {"https://openalex.org/W1": "lovelace2024costsa", "https://openalex.org/W2": "lovelace2024costsb"}
+    assert citation_keys(list(reversed(works))) == keys
+    write_bibtex(works, keys, tmp_path / "x.bib")
+    entries = bibtexparser.parse_string((tmp_path / "x.bib").read_text(),
+                                        append_middleware=[LatexDecodingMiddleware()]).entries
+    assert [e["title"] for e in entries] == [hostile, hostile]

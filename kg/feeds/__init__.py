@@ -20,13 +20,16 @@ from pathlib import Path
 import requests
 
 from kg.errors import FeedError
-from kg.feeds import daily_page, hf_json, id_list
+from kg.feeds import bibtex, csl_json, daily_page, hf_json, id_list, ris
 from kg.feeds.hf_json import read_hf_json
 from kg.feeds.paper import FeedPaper, FeedResult, Notice, Provenance, Reader
 from kg.text import normalise_title
 
 READERS: tuple[Reader, ...] = (
+    csl_json.READER,  # before Hugging Face JSON: both are JSON, CSL items say their `type`
     hf_json.READER,
+    ris.READER,
+    bibtex.READER,
     daily_page.READER,
     id_list.READER,  # the fallback: keep it last
 )

@@ -95,6 +95,26 @@ class Notice:
                 "reason": self.reason}
 
 
+def reference_paper(title: str | None, authors: list[str], year: str | int | None, doi: str | None,
+                    links: list[str], source: str, index: int, line: int | None) -> FeedPaper:
+    """A paper from a reference manager's record: its DOI, its arXiv id (from an arXiv DOI, an eprint or a link),
+    title, authors and year, exactly as the other readers would have them."""
+    from kg.ids import parse_identifier
+    from kg.text import clean_text
+
+    found: dict[str, str] = {}
+    for value in [doi or "", *links]:
+        if value and (parsed := parse_identifier(value.strip())) and parsed[0] not in found:
+            found[parsed[0]] = parsed[1]
+    names = tuple(clean_text(a).strip() for a in authors if a and a.strip())
+    text = " ".join(clean_text(title).split()) if title else None
+    year_text = str(year).strip()[:4] if year else ""
+    return FeedPaper(title=text or None, authors=names, author_count=len(names) or None,
+                     published=year_text if year_text.isdigit() and len(year_text) == 4 else None,
+                     arxiv_id=found.get("arxiv"), doi=found.get("doi"), openalex_id=found.get("openalex"),
+                     provenance=[Provenance(source, index, line)])
+
+
 MAX_COUNT = 10**9
 """Upvotes above this are no count a feed could show (and would overflow the tables' 64-bit integers)."""
 

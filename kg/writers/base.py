@@ -34,6 +34,3 @@ class GraphDialect:
     edge: Callable[[int, Edge], str]
     between: str
     footer: str
-
-
-Writer = RdfWriter | GraphDialect
