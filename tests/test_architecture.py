@@ -10,7 +10,7 @@ from conftest import ROOT
 STAGES = [
     ["errors", "ids", "text"],
     ["feeds.paper", "feeds.daily_page", "feeds.hf_json", "feeds.id_list", "feeds.bibtex", "feeds.ris",
-     "feeds.csl_json", "feeds"],
+     "feeds.csl_json", "feeds.arxiv_feed", "feeds"],
     ["sources", "sources.http", "sources.openalex", "sources.local", "sources.huggingface"],
     ["resolve"],
     ["store"],

@@ -20,12 +20,13 @@ from pathlib import Path
 import requests
 
 from kg.errors import FeedError
-from kg.feeds import bibtex, csl_json, daily_page, hf_json, id_list, ris
+from kg.feeds import arxiv_feed, bibtex, csl_json, daily_page, hf_json, id_list, ris
 from kg.feeds.hf_json import read_hf_json
 from kg.feeds.paper import FeedPaper, FeedResult, Notice, Provenance, Reader
 from kg.text import normalise_title
 
 READERS: tuple[Reader, ...] = (
+    arxiv_feed.READER,
     csl_json.READER,  # before Hugging Face JSON: both are JSON, CSL items say their `type`
     hf_json.READER,
     ris.READER,
@@ -51,10 +52,10 @@ def _decode(raw: bytes, source: str) -> str:
 
 def read_text(text: str, source: str, year: int) -> tuple[list[FeedPaper], list[Notice]]:
     """Give one input's text to the first reader that recognises it."""
-    if text.lstrip()[:1] == "<":
-        raise FeedError(f"{source}: looks like HTML/XML, which kg does not read; save the page as text or use the "
-                        "JSON API (--hf-date)")
     reader = next(r for r in READERS if r.recognises(text))
+    if reader is id_list.READER and text.lstrip()[:1] == "<":
+        raise FeedError(f"{source}: looks like HTML/XML that is no arXiv listing; save the page as text or use the "
+                        "JSON API (--hf-date)")
     papers, warnings = reader.read(text, source, year)
     if not papers and reader is id_list.READER:
         raise FeedError(f"{source}: unknown format: no Daily Papers header, no JSON, no ids or titles found")

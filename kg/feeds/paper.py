@@ -36,6 +36,8 @@ class FeedPaper:
     doi: str | None = None
     openalex_id: str | None = None
     feed_date: str | None = None
+    announce_type: str | None = None
+    """How an arXiv listing announced it: new, cross, replace, replace-cross."""
     provenance: list[Provenance] = field(default_factory=list)
 
     @property
