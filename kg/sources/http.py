@@ -16,9 +16,12 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
+import requests_cache
 
+from kg import __version__
 from kg.errors import BudgetExhausted
 
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
@@ -129,6 +132,25 @@ class Ledger:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.counts.items())) or "none"
         extra = [f"cache hits {self.cache_hits}", f"retries {self.retries}", f"throttled {self.throttled}"]
         return f"{kinds} ({', '.join(extra)})"
+
+
+def json_session(cache_path: Path | None, token: str | None, short_lived: dict | None = None,
+                 secret_parameters: tuple[str, ...] = ()) -> requests.Session:
+    """One pooled session for a JSON API: kg's User-Agent, the token as `Authorization: Bearer`, and, given
+    a path, an SQLite HTTP cache (7 days; `short_lived` URL patterns for fewer seconds) whose keys and stored
+    requests never hold the token or the `secret_parameters`."""
+    session: requests.Session
+    if cache_path is not None:
+        session = requests_cache.CachedSession(
+            str(cache_path), backend="sqlite", expire_after=7 * 24 * 3600, urls_expire_after=dict(short_lived or {}),
+            ignored_parameters=[*secret_parameters, "Authorization"], allowable_codes=(200,), stale_if_error=False)
+    else:
+        session = requests.Session()
+    session.headers["User-Agent"] = f"kg/{__version__} (citation knowledge-graph builder)"
+    session.headers["Accept"] = "application/json"
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
 
 
 def retry_after(response: requests.Response) -> float | None:

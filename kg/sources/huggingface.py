@@ -15,12 +15,10 @@ import time
 from pathlib import Path
 
 import requests
-import requests_cache
 
-from kg import __version__
 from kg.errors import SourceError
 from kg.sources import HF_API_URL
-from kg.sources.http import TRANSIENT_ERRORS, Ledger, RateLimiter, json_body, retry_after
+from kg.sources.http import TRANSIENT_ERRORS, Ledger, RateLimiter, json_body, json_session, retry_after
 
 PAGE_SIZE = 100
 MAX_PAGES = 100
@@ -49,18 +47,8 @@ class HuggingFace:
         self.max_wait = max_wait
         self.stats = Ledger({})
         self.limiter = RateLimiter(rate)
-        if cache_path is not None:
-            # A past day's list and a title's search barely change; today's list grows, so it is kept an hour.
-            self.session: requests.Session = requests_cache.CachedSession(
-                str(cache_path), backend="sqlite", expire_after=7 * 24 * 3600,
-                urls_expire_after={"*/daily_papers*": 3600}, ignored_parameters=["Authorization"],
-                allowable_codes=(200,))
-        else:
-            self.session = requests.Session()
-        self.session.headers["User-Agent"] = f"kg/{__version__} (citation knowledge-graph builder)"
-        self.session.headers["Accept"] = "application/json"
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        # A past day's list and a title's search barely change; today's list grows, so it is kept an hour.
+        self.session = json_session(cache_path, token, short_lived={"*/daily_papers*": 3600})
 
     def close(self) -> None:
         self.session.close()

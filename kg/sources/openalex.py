@@ -30,11 +30,10 @@ import pyalex
 import requests
 import requests_cache
 
-from kg import __version__
 from kg.errors import BudgetExhausted, SourceError
 from kg.ids import short_id
 from kg.sources import DEFAULT_URL
-from kg.sources.http import SENT_ERRORS, TRANSIENT_ERRORS, Ledger, RateLimiter, float_header, json_body, retry_after
+from kg.sources.http import SENT_ERRORS, TRANSIENT_ERRORS, Ledger, RateLimiter, float_header, json_body, json_session, retry_after
 
 MAX_PER_CALL = 100      # values in one OR filter (the API's MAX_IDS_IN_FILTER)
 MAX_PER_PAGE = 200      # the API's max_per_page
@@ -91,17 +90,7 @@ class OpenAlexAPI:
         self.max_throttles = max_throttles
         self.stats = Ledger(dict(PRICES_USD), budget_usd)
         self.limiter = RateLimiter(default_rate(api_key) if rate is None else rate)
-        if cache_path is not None:
-            self.session: requests.Session = requests_cache.CachedSession(
-                str(cache_path), backend="sqlite", expire_after=7 * 24 * 3600,
-                ignored_parameters=["api_key", "api-key", "Authorization"], allowable_codes=(200,),
-                stale_if_error=False)
-        else:
-            self.session = requests.Session()
-        self.session.headers["User-Agent"] = f"kg/{__version__} (citation knowledge-graph builder)"
-        self.session.headers["Accept"] = "application/json"
-        if api_key:
-            self.session.headers["Authorization"] = f"Bearer {api_key}"
+        self.session = json_session(cache_path, api_key, secret_parameters=("api_key", "api-key"))
 
     def close(self) -> None:
         self.session.close()
