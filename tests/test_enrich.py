@@ -10,9 +10,8 @@ import sys
 import time
 
 import pytest
-from conftest import DEMO, PAGES, REAL, WORLD, kg
-from oaserver import Faults, OpenAlexServer, Plan
 
+from conftest import DEMO, PAGES, REAL, WORLD, kg
 from kg.enrich import Enricher, EnrichOptions
 from kg.export import build
 from kg.feeds import read_inputs
@@ -20,6 +19,7 @@ from kg.sources.huggingface import HuggingFace
 from kg.sources.local import Snapshot
 from kg.sources.openalex import OpenAlexAPI
 from kg.store import Store
+from oaserver import Faults, OpenAlexServer, Plan
 
 TRUTH = [json.loads(line) for line in (WORLD / "truth.jsonl").read_text().splitlines()]
 MERGED = {json.loads(line)["old"]: json.loads(line)["new"] for line in (WORLD / "merged.jsonl").read_text().splitlines()}

@@ -7,10 +7,10 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 import pytest
-from conftest import PAGES, REAL, WORLD
 from pyshacl import validate
 from rdflib import RDF, XSD, Graph, Literal, URIRef
 
+from conftest import PAGES, REAL, WORLD
 from kg.enrich import Enricher
 from kg.export import build, load
 from kg.feeds import read_inputs

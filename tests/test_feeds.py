@@ -2,10 +2,10 @@ import json
 import os
 
 import pytest
-from conftest import HF_API, PAGES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import HF_API, PAGES
 from kg.errors import FeedError
 from kg.feeds import merge_papers, read_inputs
 from kg.feeds.daily_page import read_page

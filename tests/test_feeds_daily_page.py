@@ -7,10 +7,10 @@ import random
 import re
 
 import pytest
-from conftest import PAGES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import PAGES
 from kg.feeds import read_text
 from kg.feeds.daily_page import PAGE_HEADER_LINES, read_page, recognises
 

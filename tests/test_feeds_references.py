@@ -3,7 +3,6 @@
 import json
 
 from conftest import HF_API
-
 from kg.feeds import READERS, read_inputs, read_text
 
 BIBTEX = r"""% exported by JabRef

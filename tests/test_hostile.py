@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import networkx as nx
-from conftest import HF_WORLD, WORLD, kg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
 
+from conftest import HF_WORLD, WORLD, kg
 from kg.errors import FeedError
 from kg.feeds.hf_json import read_hf_json
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT, kg
 
+from conftest import ROOT, kg
 from kg.errors import QueryError
 from kg.ids import full_id
 from kg.publish import publish

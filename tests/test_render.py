@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
-from conftest import kg
 
+from conftest import kg
 from kg.render import FEED_COLOUR, Limits, render_all
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from conftest import kg
 from PIL import Image
 
+from conftest import kg
 from kg.render import FEED_COLOUR, render_all
 from kg.report import write_report
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import WORLD, kg
 
+from conftest import WORLD, kg
 from kg.export import build, load
 from kg.ids import full_id
 from kg.snapshot import build_snapshot

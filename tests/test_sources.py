@@ -9,15 +9,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from conftest import HF_WORLD, REAL, WORLD
 from hfserver import HuggingFaceServer, Window, read_items
-from oaserver import Faults, Plan
-
 from kg.errors import BudgetExhausted, SourceError
 from kg.ids import arxiv_ids_of
 from kg.sources.huggingface import HuggingFace
 from kg.sources.local import Snapshot
 from kg.sources.openalex import OpenAlexAPI, default_rate
+from oaserver import Faults, Plan
 
 
 def api_for(server, **kwargs):
