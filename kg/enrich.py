@@ -128,8 +128,9 @@ class Enricher:
         titled = [p for p in leftovers if p.title]
         self._give_up([p for p in leftovers if not p.title],
                       "identifier not found in OpenAlex and no title to search for")
-        if self.papers_index is not None:
-            titled = self._resolve_through_hugging_face(titled)
+        if self.papers_index is not None:  # a paper whose arXiv id already missed gains nothing from asking for it
+            titled = [p for p in titled if p.arxiv_id] + self._resolve_through_hugging_face(
+                [p for p in titled if not p.arxiv_id])
         titled = self._resolve_by_autocomplete(titled)
         self._resolve_by_search(titled)
         feed_ids = sorted({r.work_id for r in self.store.resolutions().values() if r.work_id})
