@@ -78,7 +78,8 @@ def test_csl_json_items_become_papers(tmp_path):
 
 def test_each_input_goes_to_the_reader_that_recognises_it():
     names = {r.name for r in READERS}
-    assert {"bibtex", "ris", "csl-json", "hugging-face-json", "daily-papers-page", "id-or-title-list"} == names
+    assert {"arxiv-listing", "bibtex", "ris", "csl-json", "hugging-face-json", "daily-papers-page",
+            "id-or-title-list"} == names
     for path in HF_API:  # Hugging Face JSON is not mistaken for CSL-JSON
         papers, _ = read_text(path.read_text(encoding="utf-8"), path.name, 2026)
         assert papers and all(p.arxiv_id for p in papers)

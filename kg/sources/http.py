@@ -124,6 +124,11 @@ class Ledger:
             else:
                 self.spent_usd += reserved
 
+    def saw_remaining(self, usd: float) -> None:
+        """Keep the lowest remaining budget answered: concurrent answers arrive out of order."""
+        with self.lock:
+            self.remaining_usd = usd if self.remaining_usd is None else min(self.remaining_usd, usd)
+
     def note(self, counter: str) -> None:
         with self.lock:
             setattr(self, counter, getattr(self, counter) + 1)

@@ -130,7 +130,7 @@ class OpenAlexAPI:
                 self.stats.settle(kind, reserved, float_header(response, "X-RateLimit-Cost-USD"),
                                   from_cache=from_cache, sent=not throttled)
                 if (remaining := float_header(response, "X-RateLimit-Remaining-USD")) is not None:
-                    self.stats.remaining_usd = remaining
+                    self.stats.saw_remaining(remaining)
                 if response.status_code == 429:
                     pause = self._throttle_wait(response)
                     throttles += 1
