@@ -27,7 +27,7 @@ from kg.feeds import FeedResult, read_inputs
 from kg.ids import last_segment
 from kg.sources import DEFAULT_URL, HF_API_URL
 
-FIGURE_FORMATS = ["svg", "png", "pdf"]
+FIGURE_FORMATS = ["svg", "png", "pdf"]  # what `kg render --format` offers (Graphviz writes many more)
 
 def stdout() -> Console:
     """Tables for people; feed and OpenAlex text is never read as rich markup."""

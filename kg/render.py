@@ -35,7 +35,6 @@ from kg.thread_io import load_threads
 from kg.threads import Thread, Threads
 from kg.writers.files import write_atomically
 
-FORMATS = ("svg", "png", "pdf")
 FEED_COLOUR, FOUNDATION_COLOUR, BACKBONE_COLOUR = "#cfe3f7", "#f7e7b4", "#b2182b"
 
 
