@@ -143,6 +143,10 @@ def source_options(command: Callable) -> Callable:
                            help="Also fetch up to N works citing each feed paper.")(command)
     command = click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True,
                            help="Hops of references to follow (2 = references of references).")(command)
+    command = click.option("--refresh-after", type=click.FloatRange(min=0), default=3, show_default=True,
+                           metavar="DAYS", help="Look again for pending papers, and fetch again feed works OpenAlex "
+                                                "had without references or abstract, once this many days have "
+                                                "passed.")(command)
     return command
 
 
@@ -191,17 +195,19 @@ def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
 # -- kg enrich ------------------------------------------------------------------------
 
 def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key, rate, budget, workers, citing,
-              depth, hf_url, no_hf):
+              depth, refresh_after, hf_url, no_hf):
     """Enrich into the store and print what it found and what it cost."""
+    from kg.coverage import describe, summarise
     from kg.enrich import EnrichOptions, enrich_feed
     from kg.sources import SourceOptions
+    from kg.store import Store
 
     sources = SourceOptions(snapshot=snapshot, openalex_url=openalex_url, api_key=api_key, rate=rate,
                             budget_usd=budget, hf_url=hf_url, hf_token=os.environ.get("HF_TOKEN") or None,
                             use_hf=not no_hf, cache_folder=out)
     with progress_display() as progress:
-        report = enrich_feed(papers, store, sources, EnrichOptions(citing=citing, depth=depth, workers=workers),
-                             progress)
+        report = enrich_feed(papers, store, sources, EnrichOptions(citing=citing, depth=depth, workers=workers,
+                                                                   refresh_after_days=refresh_after), progress)
     summary, stats = report.summary, report.source.stats
     console = stderr()
     console.print(f"{summary.matched} matched, {len(summary.unmatched)} unmatched ({summary.ambiguous} ambiguous, "
@@ -217,6 +223,10 @@ def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key
     for paper, resolution in summary.unmatched:
         console.print(f"  {resolution.status.replace('_', ' ')}: {paper.title or paper.key} ({resolution.reason})",
                       markup=False)
+    with Store(store, read_only=True) as db:
+        coverage = summarise(db.feed_coverage().values())
+    console.print(f"{summary.new} feed papers new to this project, {summary.refreshed} works fetched again; "
+                  f"project: {describe(coverage)}", markup=False)
     return summary
 
 
@@ -272,25 +282,30 @@ def open_store(out: Path, store: Path | None):
 @click.option("--json", "as_json", is_flag=True, help="Write JSON Lines to stdout.")
 def matches(out, store, as_json) -> None:
     """Show how every feed entry was resolved, for auditing."""
+    from kg.coverage import describe, summarise
     from kg.tables import feed_entry_rows
 
     with open_store(out, store) as db:
         papers = {p.key: p for p in db.feed_papers()}
-        rows = [row for _table, row in feed_entry_rows(db.feed_entries(), papers, db.resolutions())]
+        coverage = db.feed_coverage()
+        rows = [row for _table, row in feed_entry_rows(db.feed_entries(), papers, db.resolutions(), coverage,
+                                                       db.sightings())]
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
-    table = Table("feed", "#", "title", "work", "status", "method", "score", "evidence or reason")
+    table = Table("feed", "#", "title", "work", "status", "method", "score", "refs", "evidence or reason")
     for row in rows:
         table.add_row(row["feed"], str(row["index"]), (row["title"] or "")[:70], last_segment(row["work_id"] or "—"),
                       row["status"].replace("_", " "), row["method"] or "",
                       f"{row['score']:.2f}" if row["score"] is not None else "",
-                      "; ".join(t for t in (row["evidence"], row["reason"]) if t))
+                      "" if row["references"] is None else str(row["references"]),
+                      "; ".join(t for t in (row["evidence"], row["reason"], row["missing"]) if t))
     stdout().print(table)
     statuses = Counter(row["status"] for row in rows)
     stderr().print(f"{len(rows)} feed entries: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in
                                                             sorted(statuses.items())), markup=False)
+    stderr().print(f"coverage: {describe(summarise(coverage.values()))}", markup=False)
 
 
 # -- kg build -------------------------------------------------------------------------
@@ -381,20 +396,106 @@ def report(out) -> None:
 
 # -- kg run ---------------------------------------------------------------------------
 
-@cli.command()
-@feed_options
-@source_options
-@out_options
-def run(inputs, hf_dates, hf_url, year, out, store, **source) -> None:
-    """The whole pipeline: feed → enrich → build (with threads) → render → report."""
-    result = read_feed(inputs, hf_dates, hf_url, year)
+def run_pipeline(result: FeedResult, out: Path, store: Path | None, hf_url: str, source: dict) -> None:
     path = store_path(out, store)
     do_enrich(result.papers, path, out, hf_url=hf_url, **source)
     manifest = build_and_report(path, out)
     render_figures(out, "svg")
     report_path = write_report(out)
+    latest = load_changes(out).latest
+    if latest:
+        from kg.digest import headline
+
+        stderr().print(headline(latest) + f" (`kg diff --out {out}` lists them)", markup=False)
     stderr().print(f"done: {manifest.counts['threads']} threads; open {report_path} "
-                   f"(graph files and tables in {out}/, figures in {out / 'figures'}/)", markup=False)
+                   f"(graph files and tables in {out}/, figures in {out / 'figures'}/, follow "
+                   f"{out / 'digest.atom'} in a feed reader)", markup=False)
+
+
+@cli.command()
+@feed_options
+@source_options
+@out_options
+def run(inputs, hf_dates, hf_url, year, out, store, **source) -> None:
+    """The whole pipeline: feed → enrich → build (with threads) → render → report. Run it again on the same
+    --out with new feeds and the project grows: only new papers are fetched, thread ids carry over, and
+    `kg diff` says what changed."""
+    run_pipeline(read_feed(inputs, hf_dates, hf_url, year), out, store, hf_url, source)
+
+
+def _today() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+@cli.command()
+@click.option("--date", "day", default=None, metavar="YYYY-MM-DD",
+              help="The day whose Hugging Face daily papers to follow (default: today, UTC).")
+@click.option("--hf-url", default=HF_API_URL, show_default=True, envvar="KG_HF_URL",
+              help="Base URL of the Hugging Face API (env KG_HF_URL); HF_TOKEN is sent when set.")
+@source_options
+@out_options
+def daily(day, hf_url, out, store, **source) -> None:
+    """The morning command: today's Hugging Face daily papers, added to the project in --out, then enriched,
+    built, drawn, reported and summed up in digest.atom (a cron line is in the README)."""
+    run_pipeline(read_feed((), (day or _today(),), hf_url, None), out, store, hf_url, source)
+
+
+def load_changes(out: Path):
+    from kg.changes import read_history
+
+    history = read_history(out)
+    if history is None:
+        raise KgError(f"no changes.json in {out}/: run `kg build --out {out}` (or `kg run`) first")
+    return history
+
+
+@cli.command()
+@export_option
+@click.option("--json", "as_json", is_flag=True, help="Print the latest run's changes as JSON.")
+@click.option("--run", "run_number", type=int, default=None, help="Show this earlier run instead of the latest.")
+def diff(out, as_json, run_number) -> None:
+    """What the latest run changed: new feed papers and the thread each joined (with the evidence), new,
+    grown, merged and split threads, works OpenAlex filled in, and coverage."""
+    from dataclasses import asdict
+
+    from kg.coverage import describe
+    from kg.digest import headline
+
+    history = load_changes(out)
+    runs = {r.run: r for r in history.runs}
+    if run_number is not None and run_number not in runs:
+        raise KgError(f"--run {run_number}: {out}/changes.json has runs {', '.join(map(str, runs)) or 'none'}")
+    latest = runs[run_number] if run_number is not None else history.latest
+    if latest is None:
+        stderr().print("no runs recorded yet: the store predates run records; the next `kg run` makes one")
+        return
+    if as_json:
+        click.echo(json.dumps(asdict(latest), ensure_ascii=False, indent=2, sort_keys=True))
+        return
+    console = stdout()
+    console.print(headline(latest))
+    if latest.new_papers:
+        table = Table("new feed paper", "status", "thread", "evidence")
+        for paper in latest.new_papers:
+            thread = f"{paper.thread} {paper.thread_name}" if paper.thread else (
+                "not connected yet" if paper.work_id else "")
+            table.add_row(paper.title or paper.key, paper.status.replace("_", " "), thread,
+                          "\n".join(f"• {e}" for e in paper.evidence))
+        console.print(table)
+    if latest.threads:
+        table = Table("thread", "change", "papers", "added", "from / into")
+        for change in latest.threads:
+            table.add_row(f"{change.thread} {change.name}" if change.name != change.thread else change.thread,
+                          change.change, str(change.papers), str(change.added), ", ".join(change.related))
+        console.print(table)
+    if latest.refreshed:
+        table = Table("fetched again", "what OpenAlex added")
+        for refresh in latest.refreshed:
+            table.add_row(refresh["title"] or refresh["work_id"], ", ".join(refresh["added"]) or "nothing new yet")
+        console.print(table)
+    console.print(f"coverage: {describe(latest.coverage)}")
 
 
 # -- kg query / load / publish ----------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from rapidfuzz import fuzz
 
+from kg.coverage import added, record_coverage
 from kg.errors import BudgetExhausted
 from kg.feeds import FeedPaper
 from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key
@@ -44,8 +45,9 @@ R = TypeVar("R")
 
 RECENT_DAYS = 30
 """A paper published this many days ago or less may simply not be indexed yet: it stays pending."""
-RETRY_PENDING_HOURS = 20
-"""Pending papers are looked for again once this long has passed (so about once a day)."""
+REFRESH_AFTER_DAYS = 3.0
+"""Pending papers, and feed works stored without references or abstract, are looked up again once this long
+has passed: OpenAlex fills new preprints in over days (the `--refresh-after` default)."""
 
 
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -60,6 +62,7 @@ class EnrichOptions:
     citing: int = 0
     depth: int = 1
     workers: int = 4
+    refresh_after_days: float = REFRESH_AFTER_DAYS
     search_candidates: int = 5
     today: dt.date | None = None  # for "recent" (tests pin it); None = the real today
 
@@ -67,6 +70,8 @@ class EnrichOptions:
 @dataclass
 class EnrichSummary:
     papers: int = 0
+    new: int = 0
+    refreshed: int = 0
     matched: int = 0
     unmatched: list[tuple[FeedPaper, Resolution]] = field(default_factory=list)
     ambiguous: int = 0
@@ -119,11 +124,17 @@ class Enricher:
 
     def run(self, papers: list[FeedPaper]) -> EnrichSummary:
         started = time.monotonic()
+        # Anything stored before this moment is due again (a work fetched during this run never is).
+        due = (dt.datetime.now(dt.UTC).replace(microsecond=0)
+               - dt.timedelta(days=self.options.refresh_after_days)).isoformat()
+        known = {p.key for p in self.store.feed_papers()}
+        run = self.store.start_run(papers)
         self.store.add_feed(papers)
         done = self.store.resolutions()
-        retry_before = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=RETRY_PENDING_HOURS)).isoformat()
-        retry = self.store.pending_checked_before(retry_before)
+        retry = self.store.pending_checked_before(due)
+        # Pending papers of earlier feeds are looked for too: the project follows every feed it was given.
         todo = [p for p in papers if p.key not in done or p.key in retry]
+        todo += [p for p in self.store.feed_papers() if p.key in retry and p.key not in {q.key for q in papers}]
         leftovers = self._resolve_by_identifiers(todo, lambda p: p.arxiv_id, "")
         titled = [p for p in leftovers if p.title]
         self._give_up([p for p in leftovers if not p.title],
@@ -135,10 +146,13 @@ class Enricher:
         self._resolve_by_search(titled)
         feed_ids = sorted({r.work_id for r in self.store.resolutions().values() if r.work_id})
         self._hydrate_feed_works(feed_ids)
+        refreshed = self._refresh_incomplete(feed_ids, due, run)
         self._fetch_references(feed_ids)
         if self.options.citing > 0:
             self._fetch_citing(feed_ids)
-        return self._summary(papers, time.monotonic() - started)
+        summary = self._summary(papers, time.monotonic() - started)
+        summary.new, summary.refreshed = len({p.key for p in papers} - known), refreshed
+        return summary
 
     # -- 1. identifiers -------------------------------------------------------------
 
@@ -308,6 +322,30 @@ class Enricher:
             if record:
                 self.store.save_works([record], "feed", complete=SINGLETON)
             advance(1)
+
+    def _refresh_incomplete(self, feed_ids: list[str], due: str, run: int) -> int:
+        """Fetch again the feed works stored before `due` without references or abstract; record what each gained.
+
+        A work stored as a singleton (100+ authors) is refetched as one, so that no author is lost.
+        """
+        stale = self.store.incomplete_fetched_before(feed_ids, due)
+        singletons = set(stale) & self.store.complete_ids(SINGLETON)
+        before = {w: record_coverage(self.store.record(w) or {}) for w in stale}
+        advance = self.progress("Refreshing works OpenAlex had incomplete", len(stale))
+
+        def store(records: list[dict], level: int) -> None:
+            self.store.save_works(records, "feed", complete=level)
+            for record in records:
+                self.store.save_refresh(run, record["id"], added(before[record["id"]], record_coverage(record)))
+
+        listed = [w for w in stale if w not in singletons]
+        for batch, records in in_parallel(chunks(listed), self.source.works_by_ids, self.options.workers):
+            store(records, FULL)
+            advance(len(batch))
+        for _work_id, record in in_parallel(sorted(singletons), self.source.single_work, self.options.workers):
+            store([record] if record else [], SINGLETON)
+            advance(1)
+        return len(stale)
 
     def _fetch_references(self, feed_ids: list[str]) -> None:
         frontier = set(feed_ids)

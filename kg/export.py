@@ -23,6 +23,9 @@ import pyarrow as pa
 from rdflib import Graph
 
 from kg import __version__, writers
+from kg.changes import History, baseline, read_history, run_changes
+from kg.coverage import summarise
+from kg.digest import write_digest
 from kg.errors import KgError
 from kg.feeds import FeedPaper
 from kg.graph import build_graph, work_elements
@@ -32,8 +35,8 @@ from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, thread_lines, work_li
 from kg.resolve import Resolution
 from kg.store import Store
 from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, THREAD_SCHEMAS, feed_entry_rows, thread_rows, work_rows
-from kg.thread_io import read_thread_input, with_names
-from kg.threads import find_threads
+from kg.thread_io import load_threads, read_thread_input, with_names
+from kg.threads import Threads, find_threads
 from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import GraphFiles
@@ -143,10 +146,16 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
     for each other instead of interleaving.
     """
     with staged_export(out) as stage:
-        return _build_into(store_path, stage, progress or (lambda message: None), cite_all)
+        return _build_into(store_path, stage, out, progress or (lambda message: None), cite_all)
 
 
-def _build_into(store_path: Path, out: Path, say: Callable[[str], None], cite_all: bool) -> Manifest:
+def _previous_threads(export: Path) -> Threads | None:
+    return load_threads(export) if (export / "threads.json").exists() else None
+
+
+def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str], None], cite_all: bool) -> Manifest:
+    """Build into `out` (a staging folder); `previous` holds the previous export, which thread ids and the
+    history of changes carry over from."""
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}
@@ -169,17 +178,28 @@ def _build_into(store_path: Path, out: Path, say: Callable[[str], None], cite_al
                 say(f"{works:,} works read")
         say("writing tables")
         written = tables.close()
+        papers, resolutions, coverage = {p.key: p for p in store.feed_papers()}, store.resolutions(), store.feed_coverage()
         feed_tables = TableFiles(out / "tables", FEED_SCHEMAS)
-        feed_tables.add(feed_entry_rows(store.feed_entries(), {p.key: p for p in store.feed_papers()},
-                                        store.resolutions()))
+        feed_tables.add(feed_entry_rows(store.feed_entries(), papers, resolutions, coverage, store.sightings()))
         written += feed_tables.close()
         say("finding research threads")
-        threads = find_threads(*read_thread_input(out / "tables"))
+        runs = store.runs()
+        before, since, earlier = baseline(_previous_threads(previous), read_history(previous),
+                                          runs[-1].id if runs else 0)
+        data, topic_names = read_thread_input(out / "tables")
+        threads = with_names(find_threads(data, topic_names, before, runs[-1].id if runs else 0), out / "tables")
         lines.add(thread_lines(threads))
         thread_tables = TableFiles(out / "tables", THREAD_SCHEMAS)
         thread_tables.add((name, row) for name, rows in thread_rows(threads).items() for row in rows)
         written += thread_tables.close()
-        written.append(write_json(with_names(threads, out / "tables").to_json(), out / "threads.json"))
+        written.append(write_json(threads.to_json(), out / "threads.json"))
+        say("comparing with the previous run")
+        latest = run_changes(runs, since, threads, before, data, papers, resolutions, store.refreshes(), coverage,
+                             threads.names)
+        history = History(earlier + ([latest] if latest else []), before, since)
+        written.append(write_json(history.to_json(), out / "changes.json"))
+        if runs:
+            written.append(write_digest(history, runs[0].at, out / "digest.atom"))
         say("writing N-Triples")
         triples = write_lines(lines, out / "kg.nt")
         written.append(out / "kg.nt")
@@ -202,7 +222,9 @@ def _build_into(store_path: Path, out: Path, say: Callable[[str], None], cite_al
         inputs=inputs,
         counts={"triples": triples, "feed_works": feed_works, "hydrated_works": works, **graph_counts,
                 **{f"rows_{name}": count for name, count in rows.items()},
-                "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected)},
+                "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected),
+                "new_feed_papers": len(latest.new_papers) if latest else 0,
+                **{f"coverage_{name}": n for name, n in summarise(coverage.values()).items()}},
         files={path.relative_to(out).as_posix(): _sha256(path) for path in sorted(files)},
     )
     write_json(manifest.to_json(), out / "manifest.json")

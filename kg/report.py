@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kg.changes import RunChanges, read_history
+from kg.coverage import describe as describe_coverage
+from kg.digest import headline
 from kg.errors import ReportError
 from kg.export import Manifest
 from kg.ids import last_segment
@@ -84,8 +87,11 @@ def build_report(export: Path) -> str:
     parts = [f"<h1>Research threads of the feed</h1><p class=\"muted\">kg {escape(manifest.kg_version)} · "
              f"{escape(', '.join(sorted({str(f) for f in entries.feed})))}</p>",
              '<div class="summary">' + "".join(f"<div><b>{n:,}</b>{escape(label)}</div>" for label, n in summary)
-             + "</div>",
-             "<h2>Overview</h2>", f'<figure>{_svg(figures / "threads.svg", "overview")}</figure>']
+             + "</div>"]
+    history = read_history(export)
+    if history and history.latest:
+        parts.append(_changes(history.latest, title))
+    parts += ["<h2>Overview</h2>", f'<figure>{_svg(figures / "threads.svg", "overview")}</figure>']
 
     for thread in threads.threads:
         parts.append(f'<h2 id="thread-{escape(thread.id)}">{escape(thread.id)}: {escape(thread.name)}</h2>')
@@ -138,6 +144,36 @@ def build_report(export: Path) -> str:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>kg report</title><style>{STYLE}</style></head><body>\n"
             + "\n".join(parts) + "\n</body></html>\n")
+
+
+def _changes(run: RunChanges, title) -> str:
+    """The section a returning reader looks at first: what this run added and where it attached."""
+    parts = [f'<h2 id="changes">What changed</h2><p>{escape(headline(run))}.</p>']
+    if run.new_papers:
+        rows = []
+        for paper in run.new_papers:
+            name = _link(paper.work_id, paper.title or title(paper.work_id)) if paper.work_id \
+                else _value(paper.title or paper.key)
+            if paper.thread:
+                where = f'<a href="#thread-{escape(paper.thread)}">{escape(paper.thread)}</a> ' \
+                        f"{escape(paper.thread_name or '')}"
+            else:
+                where = "not connected yet" if paper.work_id else escape(paper.status.replace("_", " "))
+            evidence = "<br>".join(escape(e) for e in paper.evidence)
+            rows.append([name, where, evidence])
+        parts.append("<h3>New feed papers</h3>" + _table(["paper", "thread", "evidence"], rows))
+    if run.threads:
+        parts.append("<h3>Threads</h3>" + _table(
+            ["thread", "change", "papers", "added", "from / into"],
+            [[escape(f"{t.thread} {t.name}" if t.name != t.thread else t.thread), escape(t.change), str(t.papers),
+              str(t.added), escape(", ".join(t.related))] for t in run.threads], {2, 3}))
+    if run.refreshed:
+        parts.append("<h3>Fetched again from OpenAlex</h3>" + _table(
+            ["work", "what OpenAlex added"],
+            [[_link(r["work_id"], r["title"]), escape(", ".join(r["added"]) or "nothing new yet")]
+             for r in run.refreshed]))
+    parts.append(f"<p><b>Coverage:</b> {escape(describe_coverage(run.coverage))}.</p>")
+    return "".join(parts)
 
 
 def _top_people(tables: Path, works: pd.DataFrame) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.coverage import Coverage, record_coverage
 from kg.errors import KgError
 from kg.feeds import FeedPaper
 from kg.resolve import Resolution
@@ -32,6 +33,10 @@ CREATE TABLE IF NOT EXISTS roles(work_id TEXT NOT NULL, role TEXT NOT NULL, PRIM
 CREATE TABLE IF NOT EXISTS aliases(old TEXT PRIMARY KEY, new TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS missing(id TEXT PRIMARY KEY, checked_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS citing_done(work_id TEXT PRIMARY KEY, requested INTEGER NOT NULL, found INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, at TEXT NOT NULL, feeds TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sightings(key TEXT NOT NULL, run INTEGER NOT NULL, PRIMARY KEY(key, run));
+CREATE TABLE IF NOT EXISTS refreshes(run INTEGER NOT NULL, work_id TEXT NOT NULL, added TEXT NOT NULL,
+                                     PRIMARY KEY(run, work_id));
 """
 # Columns added after the first release; a store made before them gains them when opened.
 MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT"}
@@ -42,6 +47,25 @@ FULL, SINGLETON = 1, 2
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One enrichment of the store: when, which feeds, and the feed papers seen then for the first time."""
+
+    id: int
+    at: str
+    feeds: list[str]
+    new_keys: list[str]
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """A stored work fetched again on a later run, and what OpenAlex had added to it meanwhile."""
+
+    run: int
+    work_id: str
+    added: list[str]
 
 
 @dataclass(frozen=True)
@@ -103,6 +127,10 @@ class Store:
                 if column not in self._columns(table):
                     self.db.execute(statement)
 
+    def _has(self, table: str) -> bool:
+        """Whether the store has this table (a store made by an older kg, opened read-only, may lack it)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone() is not None
+
     def _columns(self, table: str) -> set[str]:
         return {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
 
@@ -138,6 +166,66 @@ class Store:
         rows = self.db.execute("SELECT source, idx, line, key FROM feed_entries ORDER BY source, idx")
         return [FeedEntry(*row) for row in rows]
 
+    # -- runs -----------------------------------------------------------------------
+
+    def start_run(self, papers: list[FeedPaper], at: str | None = None) -> int:
+        """Record an enrichment run and the papers its feeds showed; return the run's number."""
+        feeds = sorted({p.source for paper in papers for p in paper.provenance})
+        with self.db:
+            cursor = self.db.execute("INSERT INTO runs(at, feeds) VALUES(?,?)", (at or _now(), json.dumps(feeds)))
+            run = int(cursor.lastrowid or 0)
+            self.db.executemany("INSERT OR IGNORE INTO sightings VALUES(?,?)", [(p.key, run) for p in papers])
+        return run
+
+    def runs(self) -> list[Run]:
+        """Every run in order, each with the feed papers first seen in it."""
+        if not self._has("runs"):
+            return []
+        first: dict[int, list[str]] = {}
+        for key, run in self.db.execute("SELECT key, MIN(run) FROM sightings GROUP BY key ORDER BY key"):
+            first.setdefault(run, []).append(key)
+        return [Run(run, at, json.loads(feeds), first.get(run, []))
+                for run, at, feeds in self.db.execute("SELECT id, at, feeds FROM runs ORDER BY id")]
+
+    def sightings(self) -> dict[str, list[str]]:
+        """When each feed paper was seen: the times of the runs whose feeds showed it."""
+        seen: dict[str, list[str]] = {}
+        if not self._has("runs"):
+            return seen
+        for key, at in self.db.execute("SELECT s.key, r.at FROM sightings s JOIN runs r ON r.id=s.run "
+                                       "ORDER BY s.key, s.run"):
+            seen.setdefault(key, []).append(at)
+        return seen
+
+    def save_refresh(self, run: int, work_id: str, added: list[str]) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO refreshes VALUES(?,?,?)", (run, work_id, json.dumps(added)))
+
+    def refreshes(self) -> list[Refresh]:
+        if not self._has("refreshes"):
+            return []
+        return [Refresh(run, work_id, json.loads(added)) for run, work_id, added in
+                self.db.execute("SELECT run, work_id, added FROM refreshes ORDER BY run, work_id")]
+
+    def incomplete_fetched_before(self, work_ids: Iterable[str], moment: str) -> list[str]:
+        """Of these works, those fetched before this ISO time whose record lists no references or no abstract:
+        OpenAlex fills both in over the days after it first indexes a preprint."""
+        wanted = set(work_ids)
+        rows = self.db.execute(
+            "SELECT id FROM works WHERE fetched_at < ? AND (COALESCE(json_array_length(record, '$.referenced_works'), 0)"
+            " = 0 OR json_extract(record, '$.abstract_inverted_index') IS NULL)", (moment,))
+        return sorted(r[0] for r in rows if r[0] in wanted)
+
+    def feed_coverage(self) -> dict[str, tuple[str, Coverage | None]]:
+        """Per feed paper: its resolution status and, when matched, how complete its stored record is."""
+        found: dict[str, tuple[str, Coverage | None]] = {}
+        resolutions = self.resolutions()
+        for (key,) in self.db.execute("SELECT key FROM feed_papers ORDER BY key"):
+            resolution = resolutions.get(key)
+            record = self.record(resolution.work_id) if resolution and resolution.work_id else None
+            found[key] = (resolution.status if resolution else "pending", record_coverage(record) if record else None)
+        return found
+
     # -- resolutions ----------------------------------------------------------------
 
     def save_resolutions(self, resolutions: Iterable[Resolution]) -> None:
@@ -155,7 +243,7 @@ class Store:
         return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows}
 
     def pending_checked_before(self, moment: str) -> set[str]:
-        """Keys of papers not (yet) in OpenAlex that were last looked for before this ISO time."""
+        """Keys of feed papers not (yet) in OpenAlex that were last looked for before this ISO time."""
         rows = self.db.execute("SELECT key FROM resolutions WHERE status='pending' AND resolved_at < ?", (moment,))
         return {r[0] for r in rows}
 
@@ -244,5 +332,5 @@ class Store:
                                 [(w, requested, found[w]) for w in work_ids])
 
     def counts(self) -> dict[str, int]:
-        tables = ["feed_papers", "feed_entries", "resolutions", "works", "aliases", "missing"]
-        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+        tables = ["feed_papers", "feed_entries", "resolutions", "works", "aliases", "missing", "runs"]
+        return {t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables if self._has(t)}

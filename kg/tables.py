@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from kg.coverage import Coverage
 from kg.feeds import FeedPaper
 from kg.model import Work
 from kg.resolve import Resolution
@@ -19,7 +20,8 @@ from kg.store import FeedEntry
 from kg.threads import Threads
 
 SCHEMAS = {
-    "works": pa.schema([("id", pa.string()), ("title", pa.string()), ("year", pa.int64()), ("date", pa.string()),
+    "works": pa.schema([("id", pa.string()), ("title", pa.string()), ("abstract", pa.string()),
+                        ("year", pa.int64()), ("date", pa.string()),
                         ("doi", pa.string()), ("type", pa.string()), ("cited_by_count", pa.int64()),
                         ("source_id", pa.string()), ("primary_topic_id", pa.string()), ("is_feed", pa.bool_()),
                         ("feeds", pa.string()), ("upvotes", pa.int64()), ("arxiv_id", pa.string()),
@@ -50,7 +52,7 @@ def work_rows(work: Work) -> Iterator[tuple[str, dict]]:
     """(table, row) pairs for one work. Works come in id order, so work-keyed tables come out sorted."""
     feed = work.feed
     yield "works", {
-        "id": work.id, "title": work.title, "year": work.year, "date": work.date, "doi": work.doi,
+        "id": work.id, "title": work.title, "abstract": work.abstract, "year": work.year, "date": work.date, "doi": work.doi,
         "type": work.type, "cited_by_count": work.cited_by_count,
         "source_id": work.source.id if work.source else None,
         "primary_topic_id": work.primary_topic.id if work.primary_topic else None,
@@ -81,16 +83,22 @@ FEED_SCHEMAS = {
     "feed_entries": pa.schema([("feed", pa.string()), ("index", pa.int64()), ("title", pa.string()),
                                ("arxiv_id", pa.string()), ("doi", pa.string()), ("work_id", pa.string()),
                                ("method", pa.string()), ("score", pa.float64()), ("status", pa.string()),
-                               ("reason", pa.string()), ("evidence", pa.string())]),
+                               ("reason", pa.string()), ("evidence", pa.string()), ("first_seen", pa.string()),
+                               ("references", pa.int64()), ("has_abstract", pa.bool_()), ("authors", pa.int64()),
+                               ("authors_with_orcid", pa.int64()), ("institutions", pa.int64()),
+                               ("missing", pa.string())]),
 }
-"""Every feed entry and how it was resolved, matched or not (the audit trail `kg matches` shows)."""
+"""Every feed entry: how it was resolved, matched or not (the audit trail `kg matches` shows), when its paper
+was first seen, and how complete OpenAlex's record of it is (`kg.coverage`)."""
 
 
-def feed_entry_rows(entries: list[FeedEntry], papers: dict[str, FeedPaper],
-                    resolutions: dict[str, Resolution]) -> Iterator[tuple[str, dict]]:
-    """Rows of `feed_entries` from the store's entries, papers and resolutions."""
+def feed_entry_rows(entries: list[FeedEntry], papers: dict[str, FeedPaper], resolutions: dict[str, Resolution],
+                    coverage: dict[str, tuple[str, Coverage | None]] | None = None,
+                    sightings: dict[str, list[str]] | None = None) -> Iterator[tuple[str, dict]]:
+    """Rows of `feed_entries` from the store's entries, papers, resolutions, coverage and sightings."""
     for entry in entries:
         paper, resolution = papers[entry.key], resolutions.get(entry.key)
+        _status, covered = (coverage or {}).get(entry.key, ("pending", None))
         yield "feed_entries", {
             "feed": entry.feed, "index": entry.index, "title": paper.title, "arxiv_id": paper.arxiv_id, "doi": paper.doi,
             "work_id": resolution.work_id if resolution else None,
@@ -98,7 +106,14 @@ def feed_entry_rows(entries: list[FeedEntry], papers: dict[str, FeedPaper],
             "score": resolution.score if resolution else None,
             "status": resolution.status if resolution else "pending",
             "reason": resolution.reason if resolution else "not resolved yet",
-            "evidence": resolution.evidence if resolution else None}
+            "evidence": resolution.evidence if resolution else None,
+            "first_seen": next(iter((sightings or {}).get(entry.key, [])), None),
+            "references": covered.references if covered else None,
+            "has_abstract": covered.abstract if covered else None,
+            "authors": covered.authors if covered else None,
+            "authors_with_orcid": covered.authors_with_orcid if covered else None,
+            "institutions": covered.institutions if covered else None,
+            "missing": ("; ".join(covered.flags()) or None) if covered else None}
 
 
 THREAD_SCHEMAS = {

@@ -165,6 +165,24 @@ class World:
             for path in sorted(folder.glob("merged*.jsonl")):
                 for line in path.read_text().splitlines():
                     self.merged.add(_key(json.loads(line)["old"]))
+        self.originals: dict[str, dict] = {}
+        self._index()
+
+    def revise(self, openalex_id: str, **fields: object) -> None:
+        """Change a record as OpenAlex does over the days after indexing it (e.g. its references filled in)."""
+        key = _key(openalex_id)
+        self.originals.setdefault(key, self.works[key])
+        self.works[key] = {**self.works[key], **fields}
+        self._index()
+
+    def restore(self) -> None:
+        """Every revised record as it was loaded."""
+        if self.originals:
+            self.works.update(self.originals)
+            self.originals = {}
+            self._index()
+
+    def _index(self) -> None:
         self.order = sorted(self.works)
         self.by_doi: dict[str, list[str]] = {}
         self.by_landing: dict[str, list[str]] = {}
@@ -262,8 +280,9 @@ class OpenAlexServer:
         self.httpd.server_close()
 
     def reset(self, faults: Faults | None = None, plan: Plan | None = None) -> None:
-        """A fresh day and fresh counters (and, given, other faults or limits)."""
+        """A fresh day, fresh counters and every revised record restored (and, given, other faults or limits)."""
         with self.lock:
+            self.world.restore()
             self.log = Log()
             self.buckets = {}
             self.faults = faults or Faults()

@@ -96,3 +96,42 @@ def test_reading_commands_work_on_a_store_nobody_may_write(demo_export, tmp_path
     finally:
         for path in frozen:
             subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+def test_runs_record_when_each_feed_paper_was_first_and_last_seen(tmp_path):
+    day1 = [FeedPaper(title="One", arxiv_id="2611.00001", provenance=[Provenance("monday.txt", 0, 3)]),
+            FeedPaper(title="Two", arxiv_id="2611.00002", provenance=[Provenance("monday.txt", 1, 9)])]
+    day2 = [FeedPaper(title="Two", arxiv_id="2611.00002", provenance=[Provenance("tuesday.txt", 0, 3)]),
+            FeedPaper(title="Three", arxiv_id="2611.00003", provenance=[Provenance("tuesday.txt", 1, 9)])]
+    with Store(tmp_path / "s.sqlite") as store:
+        assert store.start_run(day1, at="2026-11-30T06:00:00+00:00") == 1
+        assert store.start_run(day2, at="2026-12-01T06:00:00+00:00") == 2
+        runs = store.runs()
+        assert [(r.id, r.feeds, r.new_keys) for r in runs] == [(1, ["monday.txt"], ["arxiv:2611.00001", "arxiv:2611.00002"]),
+                                                               (2, ["tuesday.txt"], ["arxiv:2611.00003"])]
+        assert store.sightings()["arxiv:2611.00002"] == ["2026-11-30T06:00:00+00:00", "2026-12-01T06:00:00+00:00"]
+        store.save_refresh(2, "https://openalex.org/W1", ["abstract"])
+        assert [(r.run, r.added) for r in store.refreshes()] == [(2, ["abstract"])]
+
+
+def test_works_due_for_a_refresh_are_the_incomplete_ones_fetched_before_the_moment(tmp_path):
+    complete = {"id": "https://openalex.org/W1", "referenced_works": ["https://openalex.org/W9"],
+                "abstract_inverted_index": {"x": [0]}}
+    no_refs = {"id": "https://openalex.org/W2", "referenced_works": [], "abstract_inverted_index": {"x": [0]}}
+    no_abstract = {"id": "https://openalex.org/W3", "referenced_works": ["https://openalex.org/W9"]}
+    with Store(tmp_path / "s.sqlite") as store:
+        store.save_works([complete, no_refs, no_abstract], "feed", complete=1)
+        ids = ["https://openalex.org/W1", "https://openalex.org/W2", "https://openalex.org/W3"]
+        assert store.incomplete_fetched_before(ids, "9999") == ids[1:]
+        assert store.incomplete_fetched_before(ids, "2000") == []
+        assert store.incomplete_fetched_before(ids[:2], "9999") == ids[1:2]
+
+
+def test_a_store_from_before_runs_reads_as_one_without_them(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE TABLE feed_papers(key TEXT PRIMARY KEY, paper TEXT NOT NULL);"
+                         "CREATE TABLE works(id TEXT PRIMARY KEY, record TEXT NOT NULL, complete INTEGER NOT NULL,"
+                         " fetched_at TEXT NOT NULL);")
+    with Store(path, read_only=True) as store:
+        assert store.runs() == [] and store.sightings() == {} and store.refreshes() == []

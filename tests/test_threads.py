@@ -8,7 +8,19 @@ import pandas as pd
 import pyoxigraph as ox
 import pytest
 
-from kg.threads import MIN_WEIGHT, ThreadInput, _acyclic, find_threads, main_path, similarity_graph
+from kg.threads import (
+    MIN_WEIGHT,
+    TEXT_MIN,
+    WEIGHTS,
+    Previous,
+    ThreadInput,
+    _acyclic,
+    carry_ids,
+    find_threads,
+    main_path,
+    similarity_graph,
+    text_similarity,
+)
 
 
 def thread_input(**overrides) -> ThreadInput:
@@ -64,6 +76,72 @@ def test_groups_become_ranked_threads_and_loners_stay_unconnected():
     assert found.threads[0].foundations == [("shared-1", 3), ("shared-2", 3)]
     assert found.unconnected == ["loner"]
     assert find_threads(data, {}) == find_threads(data, {})
+
+
+SOLVERS = ("An iterative solver for sparse linear systems on graphics processors. We precondition conjugate "
+           "gradient iterations with an incomplete Cholesky factorisation and batch sparse matrix products.")
+PAPERS_TEXT = {
+    "s1": SOLVERS,
+    "s2": "Preconditioned conjugate gradient solvers for sparse linear systems: incomplete Cholesky "
+          "factorisation on graphics processors, with batched sparse matrix products.",
+    "s3": "Sparse matrix products on graphics processors for iterative solvers of linear systems, "
+          "preconditioned by an incomplete factorisation.",
+    "late": "Mixed precision conjugate gradient for sparse linear systems with incomplete Cholesky "
+            "preconditioning on graphics processors.",
+    "bird": "Song learning in zebra finches: how juvenile birds imitate the tutor's syllables.",
+}
+
+
+def solver_input(texts: dict[str, str]) -> ThreadInput:
+    """Three solver papers sharing references; `late` and `bird` have none (OpenAlex lists none yet)."""
+    references = {p: {"saad-2003", "golub-1996", f"own-{p}"} for p in ("s1", "s2", "s3")}
+    return thread_input(feed=sorted(texts), references=references, texts=texts)
+
+
+def test_a_paper_without_references_joins_the_thread_its_abstract_reads_like():
+    found = find_threads(solver_input(PAPERS_TEXT), {})
+    assert [sorted(t.papers) for t in found.threads] == [["late", "s1", "s2", "s3"]]
+    assert found.unconnected == ["bird"]
+    without_text = find_threads(solver_input({p: "" for p in PAPERS_TEXT}), {})
+    assert sorted(without_text.unconnected) == ["bird", "late"]
+
+
+def test_text_similarity_is_weak_beside_citation_evidence():
+    cosines = text_similarity(PAPERS_TEXT)
+    assert all(v >= TEXT_MIN for v in cosines.values()) and not any("bird" in pair for pair in cosines)
+    graph = similarity_graph(solver_input(PAPERS_TEXT))
+    text_only = graph.edges["late", "s1"]
+    assert text_only["coupling"] == 0 and text_only["weight"] == pytest.approx(WEIGHTS["text"] * text_only["text"], abs=1e-5)
+    assert max(d["weight"] for a, b, d in graph.edges(data=True) if "late" in (a, b)) < \
+        min(d["weight"] for a, b, d in graph.edges(data=True) if "late" not in (a, b))
+
+
+def test_thread_ids_carry_over_and_are_never_reused():
+    previous = Previous({"T1": ["a", "b", "c"], "T2": ["d", "e"], "T3": ["f", "g", "h", "i"], "T4": ["x", "y"]},
+                        next_number=6, lineage=[{"run": 1, "event": "new", "thread": "T5", "from": []}])
+    groups = [["a", "b", "c", "d", "e", "n1"],   # holds all of T1 and T2: their merge, under T1
+              ["f", "g", "n2", "n3"],           # half of T3 only: not T3, a split of it
+              ["h", "i", "n4"],                 # the other half: another split
+              ["n5", "n6"]]                     # nothing old: new
+    ids, state = carry_ids(groups, previous, run=2)
+    assert ids == ["T1", "T6", "T7", "T8"] and state.next_number == 9
+    events = state.lineage[1:]
+    assert {"run": 2, "event": "merged", "thread": "T1", "from": ["T2"]} in events
+    assert {"run": 2, "event": "split", "thread": "T6", "from": ["T3"]} in events
+    assert {"run": 2, "event": "new", "thread": "T8", "from": []} in events
+    assert {"run": 2, "event": "ended", "thread": "T3", "into": ["T6", "T7"]} in events
+    assert {"run": 2, "event": "ended", "thread": "T4", "into": []} in events
+    assert state.lineage[0] == previous.lineage[0]
+    assert carry_ids([["a", "b"]], None) == (["T1"], Previous({"T1": ["a", "b"]}, 2, [
+        {"run": 0, "event": "new", "thread": "T1", "from": []}]))
+
+
+def test_a_thread_that_grows_keeps_its_id_in_find_threads():
+    first = find_threads(solver_input({k: v for k, v in PAPERS_TEXT.items() if k != "late"}), {}, run=1)
+    again = find_threads(solver_input(PAPERS_TEXT), {}, first.previous(), run=2)
+    assert [t.id for t in first.threads] == [t.id for t in again.threads] == ["T1"]
+    assert "late" in again.threads[0].papers and again.next_number == 2
+    assert again.lineage == first.lineage
 
 
 def test_demo_threads_cover_the_feed_and_agree_with_the_tables(demo_export):
