@@ -4,6 +4,7 @@
     python -m bench build [--works N]   # build/export of a generated corpus: kg vs rdflib's default store
     python -m bench sparql [--works N]  # the query library: Oxigraph (kg) vs rdflib's default store
     python -m bench spark [--spark-works N]  # kg snapshot build throughput in Spark local mode
+    python -m bench report [--report-works N]  # the interactive report's load time in headless Chromium
     python -m bench all
 
 Each prints a Markdown table; bench/RESULTS.md records a run.
@@ -41,11 +42,12 @@ def bench_build(works: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["enrich", "build", "sparql", "spark", "all"], nargs="?", default="all")
+    parser.add_argument("which", choices=["enrich", "build", "sparql", "spark", "report", "all"], nargs="?", default="all")
     parser.add_argument("--no-naive", action="store_true", help="enrich: skip the naive loop (about 20 minutes)")
     parser.add_argument("--works", type=int, default=100_000, help="generated corpus size for build")
     parser.add_argument("--sparql-works", type=int, default=100_000,
                         help="generated corpus size for sparql (about 84 triples per work)")
+    parser.add_argument("--report-works", type=int, default=5_000, help="generated corpus size for report")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per query on rdflib")
     parser.add_argument("--spark-works", type=int, default=1_000_000, help="generated snapshot size for spark")
     parser.add_argument("--spark-references", type=int, default=10, help="references per generated work for spark")
@@ -62,6 +64,9 @@ def main() -> None:
     if args.which in ("spark", "all"):
         from bench.spark import bench_spark
         bench_spark(args.spark_works, args.spark_references, args.spark_cores)
+    if args.which in ("report", "all"):
+        from bench.report import bench_report
+        bench_report(args.report_works)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ def build_kg(store: str, out: str) -> dict:
     from kg.export import build
 
     manifest = build(Path(store), Path(out))
-    return {"triples": manifest["counts"]["triples"]}
+    return {"triples": manifest.counts["triples"]}
 
 
 def build_rdflib(store: str, out: str) -> dict:

@@ -1,9 +1,17 @@
 """One self-contained HTML page about the feed's graph: `report.html` in the export folder.
 
-It loads nothing from the network: styles are inline and the Graphviz SVG
-figures are embedded in the page. Every piece of text that came from a feed
-or from OpenAlex is HTML-escaped, so a title like `<script>…` shows as text.
-Only the export folder is read (manifest, threads.json, tables, figures).
+It opens with the interactive citation map (works on a timeline, one lane per
+thread; `kg.explore` computes it, vis-network draws it), then what the latest
+run changed, then each thread with its prior and derivative works and its
+Graphviz figure (the print view), the matches, the top people and the
+interactive co-author network.
+
+It loads nothing from the network: vis-network, styles and data are inline
+and the SVG figures are embedded. Every piece of text that came from a feed
+or from OpenAlex is HTML-escaped (or, in the map's data, JSON-escaped so that
+it cannot leave its script element), so a title like `<script>…` shows as text.
+Only the export folder is read (manifest, threads.json, changes.json, tables,
+figures).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from kg.changes import RunChanges, read_history
 from kg.coverage import describe as describe_coverage
 from kg.digest import headline
 from kg.errors import ReportError
+from kg.explore import Views, embedded_json, page_script, views, vis_network
 from kg.export import Manifest
 from kg.ids import last_segment
 from kg.thread_io import load_threads
@@ -37,6 +46,15 @@ th { background: #fafafa; }
 figure { margin: 1rem 0; overflow-x: auto; border: 1px solid #eee; border-radius: 6px; padding: .5rem; }
 figure svg { max-width: 100%; height: auto; }
 .muted { color: #666; } .num { text-align: right; font-variant-numeric: tabular-nums; }
+.kg-controls { display: flex; flex-wrap: wrap; gap: .6rem; align-items: center; margin: .5rem 0; }
+.kg-controls input[type=number] { width: 5.5rem; } .kg-controls input[type=search] { width: 18rem; }
+.kg-controls select { max-width: 24rem; }
+.kg-explorer { display: flex; gap: .8rem; }
+#kg-map, #kg-coauthor-map { flex: 1; height: 640px; border: 1px solid #ddd; border-radius: 6px; background: #fff; }
+#kg-panel { width: 320px; border: 1px solid #ddd; border-radius: 6px; padding: .6rem .9rem; overflow-y: auto;
+            max-height: 640px; } #kg-panel h3 { margin-top: 0; font-size: 1.05rem; }
+.kg-links a { margin-right: .6rem; } .kg-tip { max-width: 420px; white-space: pre-wrap; font-size: .85rem; }
+@media print { #kg-map-section, #kg-coauthors { display: none; } }
 """
 
 
@@ -88,6 +106,8 @@ def build_report(export: Path) -> str:
              f"{escape(', '.join(sorted({str(f) for f in entries.feed})))}</p>",
              '<div class="summary">' + "".join(f"<div><b>{n:,}</b>{escape(label)}</div>" for label, n in summary)
              + "</div>"]
+    explorer = views(export)
+    parts.append(_map_section(explorer))
     history = read_history(export)
     if history and history.latest:
         parts.append(_changes(history.latest, title))
@@ -108,6 +128,7 @@ def build_report(export: Path) -> str:
                          _value(row.matched_by) if row is not None else "",
                          _value(row.match_score) if row is not None else ""])
         parts.append(_table(["year", "paper", "arXiv", "matched by", "score"], rows, {0, 4}))
+        parts.append(_prior_and_derivative(explorer, thread.id, title))
         if thread.foundations:
             parts.append("<h3>Foundations (references shared by its papers)</h3>" + _table(
                 ["reference", "cited by papers of the thread"],
@@ -138,12 +159,68 @@ def build_report(export: Path) -> str:
          for e in unmatched.itertuples()], {1}) if len(unmatched) else "<p>None: every entry was matched.</p>"))
 
     parts.append(_top_people(tables, works))
-    if (figures / "coauthors.svg").exists():
-        parts.append(f'<h2>Co-authorship</h2><figure>{_svg(figures / "coauthors.svg", "coauthors")}</figure>')
+    parts.append(_coauthor_section(explorer))
+    script, library_style = vis_network()
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>kg report</title><style>{STYLE}</style></head><body>\n"
-            + "\n".join(parts) + "\n</body></html>\n")
+            f"<title>kg report</title><style>{library_style}</style><style>{STYLE}</style></head><body>\n"
+            + "\n".join(parts)
+            + f'\n<script type="application/json" id="kg-data">{embedded_json(explorer.to_json())}</script>'
+            + f"\n<script>{script}</script>\n<script>{page_script()}</script>\n</body></html>\n")
+
+
+def _map_section(explorer: Views) -> str:
+    shown = len(explorer.works)
+    left_out = "" if shown == explorer.total_works else (
+        f" It shows {shown:,} of the {explorer.total_works:,} works: the feed papers first, then the works most "
+        f"connected to them; {explorer.total_works - shown:,} less connected works are left out (all are in the "
+        "export files).")
+    return ('<section id="kg-map-section"><h2>Citation map</h2>'
+            f'<p class="muted">{shown:,} works by publication year, one lane per thread (their colours); size by '
+            "citations, feed papers by upvotes; feed papers outlined, the latest run's new papers as glowing stars. Hover "
+            "a work for its title; click it for its details and links: its references turn orange, the works "
+            f"citing it green. Scroll to zoom, drag to pan.{escape(left_out)}</p>"
+            '<div class="kg-controls"><input id="kg-search" type="search" placeholder="Search titles and authors" '
+            'aria-label="Search titles and authors"><span id="kg-matches" class="muted"></span>'
+            '<select id="kg-thread" aria-label="Thread"><option value="">All threads</option></select>'
+            '<label>years <input id="kg-from" type="number" aria-label="From year"> – '
+            '<input id="kg-to" type="number" aria-label="To year"></label></div>'
+            '<div class="kg-explorer"><div id="kg-map"></div><aside id="kg-panel" hidden></aside></div></section>')
+
+
+def _work_link(work_id: str, text, on_map: set[str]) -> str:
+    """A link to the work on OpenAlex, which opens it on the map instead when the map holds it."""
+    label = text if isinstance(text, str) and text else last_segment(work_id)
+    if work_id not in on_map:
+        return _link(work_id, label)
+    return f'<a href="{escape(work_id)}" data-work="{escape(work_id)}">{escape(label)}</a>'
+
+
+def _prior_and_derivative(explorer: Views, thread_id: str, title) -> str:
+    thread = next((t for t in explorer.threads if t["id"] == thread_id), None)
+    if thread is None:
+        return ""
+    parts = []
+    on_map = {w["id"] for w in explorer.works}
+    if thread["prior"]:
+        parts.append("<h3>Prior works (the works its papers cite most)</h3>" + _table(
+            ["work", "cited by papers of the thread"],
+            [[_work_link(w, title(w), on_map), str(n)] for w, n in thread["prior"]], {1}))
+    if thread["derivative"]:
+        parts.append("<h3>Derivative works (the works citing most of its papers)</h3>" + _table(
+            ["work", "papers of the thread it cites"],
+            [[_work_link(w, title(w), on_map), str(n)] for w, n in thread["derivative"]], {1}))
+    return "".join(parts)
+
+
+def _coauthor_section(explorer: Views) -> str:
+    if not explorer.authors:
+        return ""
+    cut = "" if len(explorer.authors) == explorer.total_authors else (
+        f"; the {len(explorer.authors):,} with the most feed papers of {explorer.total_authors:,}")
+    return (f'<h2>Co-authors</h2><details id="kg-coauthors"><summary>The co-author network: authors of feed papers '
+            f"coloured by institution, linked by the feed papers they share ({len(explorer.authors):,} authors"
+            f"{escape(cut)}). Open to draw it.</summary><div id=\"kg-coauthor-map\"></div></details>")
 
 
 def _changes(run: RunChanges, title) -> str:

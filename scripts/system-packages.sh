@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system programs kg needs when they are missing: Graphviz's `dot` (rendering); with --test also
-# Chromium (the report test loads the HTML report in a real headless browser) and a Java runtime (Spark, for
-# `kg snapshot build`). As root it uses apt-get; otherwise it prints the one command to run and fails, so nothing
+# Chromium and its WebDriver (the report tests drive the HTML report in a real headless browser) and a Java
+# runtime (Spark, for `kg snapshot build`). As root it uses apt-get; otherwise it prints the one command to run and fails, so nothing
 # half-works later.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ need=()
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
   command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0

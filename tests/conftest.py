@@ -18,6 +18,8 @@ HF_WORLD = FIXTURES / "feeds" / "hf-world" / "items.jsonl"
 WORLD = FIXTURES / "openalex" / "world-synthetic"
 REAL = FIXTURES / "openalex" / "real"
 DEMO = ROOT / "data" / "demo"
+HOSTILE = '<script>alert("owned")</script> & "quotes" {braces}'
+"""A title no feed or OpenAlex text may break the report with: it must show as this very text."""
 
 sys.path.insert(0, str(TESTS))
 from hfserver import HuggingFaceServer, read_items  # noqa: E402
@@ -77,3 +79,24 @@ def demo_export(tmp_path_factory):
         Enricher(Snapshot(DEMO), store).run(read_inputs([str(DEMO / "demo-feed.txt")], year=2025).papers)
     build(out / "kg-store.sqlite", out)
     return out
+
+
+@pytest.fixture(scope="session")
+def hostile_report(demo_export, tmp_path_factory):
+    """The demo report, with the first thread's first paper titled HOSTILE (a copy: demo_export stays as it is)."""
+    import json
+    import shutil
+
+    import pandas as pd
+
+    from kg.render import render_all
+    from kg.report import write_report
+
+    export = tmp_path_factory.mktemp("report") / "exports"
+    shutil.copytree(demo_export, export)
+    works = pd.read_parquet(export / "tables" / "works.parquet")
+    first = json.loads((export / "threads.json").read_text())["threads"][0]["papers"][0]
+    works.loc[works.id == first, "title"] = HOSTILE
+    works.to_parquet(export / "tables" / "works.parquet", index=False)
+    render_all(export)
+    return write_report(export)

@@ -29,6 +29,7 @@ STAGES = [
     ["export"],
     ["query", "publish"],
     ["render"],
+    ["explore"],
     ["report"],
     ["snapshot"],
     ["cli", "__main__"],

@@ -1,6 +1,7 @@
 """The HTML report, loaded in a real headless Chromium (Debian's `chromium`, installed by `make test`)."""
 
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -10,10 +11,9 @@ import pytest
 from PIL import Image
 
 from conftest import kg
-from kg.render import FEED_COLOUR, render_all
-from kg.report import write_report
+from kg.explore import PALETTE
+from kg.render import FEED_COLOUR
 
-HOSTILE = '<script>alert("owned")</script> & "quotes" {braces}'
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -37,17 +37,9 @@ class Elements(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-@pytest.fixture(scope="module")
-def report(demo_export, tmp_path_factory):
-    """The demo report, with one feed paper's title replaced by markup that must stay text."""
-    export = tmp_path_factory.mktemp("report") / "exports"
-    shutil.copytree(demo_export, export)
-    works = pd.read_parquet(export / "tables" / "works.parquet")
-    first = json.loads((export / "threads.json").read_text())["threads"][0]["papers"][0]
-    works.loc[works.id == first, "title"] = HOSTILE
-    works.to_parquet(export / "tables" / "works.parquet", index=False)
-    render_all(export)
-    return write_report(export)
+@pytest.fixture
+def report(hostile_report):
+    return hostile_report
 
 
 def test_report_loads_no_network_resources(report):
@@ -55,9 +47,12 @@ def test_report_loads_no_network_resources(report):
     parser = Elements()
     parser.feed(html)
     tags = {tag for tag, _ in parser.tags}
-    assert not tags & {"script", "link", "iframe", "img", "object", "embed", "image"}
+    assert not tags & {"link", "iframe", "img", "object", "embed", "image"}
+    scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
+    assert len(scripts) == 3 and not any("src" in attrs for attrs in scripts)  # data, vis-network, kg's page code
     assert all(not (attrs.get("src") or "").startswith(("http", "//")) for _, attrs in parser.tags)
-    assert "url(" not in html and "@import" not in html
+    assert all(url.startswith(("data:", '"data:', "'data:")) for url in re.findall(r"url\(\s*([^)]{0,8})", html))
+    assert "@import" not in html
     assert sum(tag == "svg" for tag, _ in parser.tags) >= 3
 
 
@@ -72,7 +67,7 @@ def test_report_has_the_sections_a_reader_needs(report, demo_export):
     html = report.read_text()
     entries = pd.read_parquet(demo_export / "tables" / "feed_entries.parquet")
     for heading in ("Overview", "Feed papers and how they were matched", "Unmatched feed entries",
-                    "Top authors and institutions of the feed", "Co-authorship"):
+                    "Top authors and institutions of the feed", "Citation map", "Co-authors"):
         assert f"<h2>{heading}</h2>" in html
     threads = json.loads((demo_export / "threads.json").read_text())["threads"]
     assert all(f'id="thread-{t["id"]}"' in html for t in threads)
@@ -90,14 +85,16 @@ def test_chromium_console_check_catches_errors(tmp_path):
 def test_report_renders_in_chromium_without_console_errors(report, tmp_path):
     dom, console = chromium(report, tmp_path, "--dump-dom")
     assert console == []
-    assert "<script" not in dom and "&lt;script&gt;alert" in dom
+    assert '<script>alert("owned")' not in dom and "&lt;script&gt;alert" in dom  # scripts: tests/test_explore.py
     screenshot = tmp_path / "report.png"
-    _, console = chromium(report, tmp_path, f"--screenshot={screenshot}", "--window-size=1280,2400")
+    _, console = chromium(report, tmp_path, f"--screenshot={screenshot}", "--window-size=1280,12000")
     assert console == []
     image = Image.open(screenshot).convert("RGB")
     feed_blue = tuple(int(FEED_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
     colours = image.getcolors(maxcolors=1 << 20)
     assert sum(n for n, colour in colours if colour == feed_blue) > 5_000  # the figures' feed-paper nodes
+    first_lane = tuple(int(PALETTE[0][i:i + 2], 16) for i in (1, 3, 5))
+    assert sum(n for n, colour in colours if colour == first_lane) > 300  # the map's first thread, drawn
     assert len(colours) > 200  # text and drawings, not a blank page
 
 
