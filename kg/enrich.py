@@ -134,7 +134,8 @@ class Enricher:
         retry = self.store.pending_checked_before(due)
         # Pending papers of earlier feeds are looked for too: the project follows every feed it was given.
         todo = [p for p in papers if p.key not in done or p.key in retry]
-        todo += [p for p in self.store.feed_papers() if p.key in retry and p.key not in {q.key for q in papers}]
+        given = {p.key for p in papers}
+        todo += [p for p in self.store.feed_papers() if p.key in retry and p.key not in given]
         leftovers = self._resolve_by_identifiers(todo, lambda p: p.arxiv_id, "")
         titled = [p for p in leftovers if p.title]
         self._give_up([p for p in leftovers if not p.title],
@@ -151,7 +152,7 @@ class Enricher:
         if self.options.citing > 0:
             self._fetch_citing(feed_ids)
         summary = self._summary(papers, time.monotonic() - started)
-        summary.new, summary.refreshed = len({p.key for p in papers} - known), refreshed
+        summary.new, summary.refreshed = len(given - known), refreshed
         return summary
 
     # -- 1. identifiers -------------------------------------------------------------

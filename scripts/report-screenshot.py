@@ -1,7 +1,7 @@
-"""Take the README's screenshot of the report's citation map: `python scripts/report-screenshot.py EXPORT OUT.png`.
+"""Take the README's screenshots of the report: `python scripts/report-screenshot.py EXPORT MAP.png COAUTHORS.png`.
 
 Opens EXPORT/report.html in headless Chromium (Selenium, chromium-driver), selects the feed paper with the most
-references on the map, and saves the map and its side panel as a PNG.
+references on the map and saves the map with its side panel, then opens the co-author network and saves it.
 """
 
 import sys
@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from test_explore import browser  # noqa: E402
 
 
-def main(export: Path, png: Path) -> None:
+def main(export: Path, png: Path, coauthors_png: Path) -> None:
     with tempfile.TemporaryDirectory() as profile:
         driver = browser(Path(profile))
         try:
@@ -31,9 +31,17 @@ def main(export: Path, png: Path) -> None:
             section = driver.find_element(By.ID, "kg-map-section")
             driver.execute_script("arguments[0].scrollIntoView()", section)
             section.screenshot(str(png))
+            coauthors = driver.find_element(By.ID, "kg-coauthors")
+            driver.execute_script("arguments[0].scrollIntoView()", coauthors)
+            coauthors.find_element(By.TAG_NAME, "summary").click()
+            WebDriverWait(driver, 60).until(lambda d: d.execute_script(
+                "return kgMap.coauthors && !kgMap.coauthors.physics.options.enabled"))
+            network = driver.find_element(By.ID, "kg-coauthor-map")
+            driver.execute_script("arguments[0].scrollIntoView()", network)
+            network.screenshot(str(coauthors_png))
         finally:
             driver.quit()
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
