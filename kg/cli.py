@@ -437,8 +437,9 @@ def _today() -> str:
 @source_options
 @out_options
 def daily(day, hf_url, out, store, **source) -> None:
-    """The morning command: today's Hugging Face daily papers, added to the project in --out, then enriched,
-    built, drawn, reported and summed up in digest.atom (a cron line is in the README)."""
+    """The daily command: today's Hugging Face daily papers, added to the project in --out, then enriched,
+    built, drawn, reported and summed up in digest.atom. Hugging Face lists a day's papers over that day: run it
+    late in the UTC day, or again later (only new papers are fetched); the README has a cron line."""
     run_pipeline(read_feed((), (day or _today(),), hf_url, None), out, store, hf_url, source)
 
 

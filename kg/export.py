@@ -3,9 +3,12 @@
 `build` streams: works are read from the store one at a time, in id order,
 and each goes through the same pure per-work transforms (`rdf.work_lines`,
 `graph.work_elements`, `tables.work_rows`) into the streaming writers of
-`kg.formats`. Same store in, byte-identical files out: N-Triples are sorted,
-tables are in id order, and the manifest holds no timestamps. `load` is the
-notebook entry point: the same graph as Python objects, in memory.
+`kg.writers`. Threads are then found over the written tables, their ids
+carried over from the previous export in the folder, and what the latest run
+changed is written beside them (`kg.changes`, `kg.digest`). Same store and
+previous export in, byte-identical files out: N-Triples are sorted, tables
+are in id order, and the only times written are the runs' own, from the store.
+`load` is the notebook entry point: the same graph as Python objects, in memory.
 """
 
 from __future__ import annotations
