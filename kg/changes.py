@@ -105,8 +105,11 @@ def baseline(previous_threads: Threads | None, history: History | None, latest_r
     """What the latest run is compared with: (the earlier threads, the run they reflect, the earlier entries).
 
     When the previous export already describes the latest run, this is a rebuild: compare with what that
-    export compared with, and replace its entry.
+    export compared with, and replace its entry. A history ahead of the store's runs came from another store:
+    it starts afresh (thread ids still carry over from the previous threads).
     """
+    if history and history.latest and history.latest.run > latest_run:
+        history = None
     if history and history.latest and history.latest.run == latest_run:
         return history.before, history.before_run, history.runs[:-1]
     before_run = history.latest.run if history and history.latest else 0

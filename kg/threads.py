@@ -50,6 +50,7 @@ from kg.graph import pair_counts
 WEIGHTS = {"citation": 1.0, "coupling": 1.0, "cocitation": 0.5, "authors": 0.5, "text": 0.3}
 MIN_WEIGHT = 0.05
 TEXT_MIN = 0.2
+TEXT_BLOCK = 2000
 SEED = 42
 TOP = 10
 
@@ -152,9 +153,13 @@ def text_similarity(texts: dict[str, str]) -> dict[tuple[str, str], float]:
         matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform([texts[i] for i in ids])
     except ValueError:  # nothing but stop words
         return {}
-    cosines = (matrix @ matrix.T).tocoo()
-    return {(ids[i], ids[j]): round(float(v), 6) for i, j, v in zip(cosines.row, cosines.col, cosines.data)
-            if i < j and v >= TEXT_MIN}
+    pairs: dict[tuple[str, str], float] = {}
+    for start in range(0, len(ids), TEXT_BLOCK):  # a block of rows at a time: memory stays bounded on big feeds
+        block = (matrix[start:start + TEXT_BLOCK] @ matrix.T).tocoo()
+        for i, j, v in zip(block.row + start, block.col, block.data):
+            if i < j and v >= TEXT_MIN:
+                pairs[(ids[i], ids[j])] = round(float(v), 6)
+    return pairs
 
 
 def similarity_graph(data: ThreadInput) -> nx.Graph:

@@ -20,6 +20,7 @@ def test_a_new_run_is_compared_with_the_previous_export_and_a_rebuild_with_what_
     assert (before, since, kept) == (previous_threads.previous(), 2, [entry(1), entry(2)])
     assert baseline(previous_threads, history, latest_run=2) == (earlier, 1, [entry(1)])
     assert baseline(None, None, latest_run=1) == (None, 0, [])
+    assert baseline(previous_threads, history, latest_run=1) == (previous_threads.previous(), 0, [])  # another store
     assert History.from_json(history.to_json()) == history
 
 

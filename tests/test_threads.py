@@ -116,6 +116,12 @@ def test_text_similarity_is_weak_beside_citation_evidence():
         min(d["weight"] for a, b, d in graph.edges(data=True) if "late" not in (a, b))
 
 
+def test_text_similarity_in_blocks_equals_all_at_once(monkeypatch):
+    whole = text_similarity(PAPERS_TEXT)
+    monkeypatch.setattr("kg.threads.TEXT_BLOCK", 2)
+    assert text_similarity(PAPERS_TEXT) == whole and len(whole) >= 3
+
+
 def test_thread_ids_carry_over_and_are_never_reused():
     previous = Previous({"T1": ["a", "b", "c"], "T2": ["d", "e"], "T3": ["f", "g", "h", "i"], "T4": ["x", "y"]},
                         next_number=6, lineage=[{"run": 1, "event": "new", "thread": "T5", "from": []}])
