@@ -148,3 +148,22 @@ def test_prior_works_open_on_the_map_and_the_coauthor_network_draws(page, demo_e
     WebDriverWait(page, 30).until(lambda d: d.execute_script("return !!kgMap.coauthors"))
     drawn = page.execute_script("return kgMap.coauthors.body.data.nodes.length")
     assert drawn == len(data.authors) > 0
+
+
+def test_an_empty_project_gives_a_page_without_errors(tmp_path):
+    from kg.export import build
+    from kg.render import render_all
+    from kg.report import write_report
+    from kg.store import Store
+
+    Store(tmp_path / "empty.sqlite").close()
+    build(tmp_path / "empty.sqlite", tmp_path / "out")
+    render_all(tmp_path / "out")
+    driver = browser(tmp_path)
+    try:
+        driver.get(write_report(tmp_path / "out").as_uri())
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return window.kgMap && kgMap.state.ready"))
+        assert driver.execute_script("return kgMap.nodes.length") == 0
+        assert [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"] == []
+    finally:
+        driver.quit()

@@ -250,7 +250,8 @@
     coauthors.once("stabilizationIterationsDone", () => coauthors.setOptions({physics: false}));
     window.kgMap.coauthors = coauthors;
   }
-  $("kg-coauthors").addEventListener("toggle", (event) => { if (event.target.open) drawCoauthors(); });
+  const coauthorSection = $("kg-coauthors"); // absent when no feed paper has authors
+  if (coauthorSection) coauthorSection.addEventListener("toggle", (event) => { if (event.target.open) drawCoauthors(); });
 
   window.kgMap = {
     network, nodes, edges, state, select, clear,
