@@ -13,12 +13,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import networkx as nx
+
 from kg.coverage import Coverage, summarise
 from kg.feeds import FeedPaper
 from kg.ids import last_segment
 from kg.resolve import Resolution
 from kg.store import Refresh, Run
-from kg.threads import Previous, ThreadInput, Threads, similarity_graph
+from kg.threads import Previous, ThreadInput, Threads
 from kg.writers.staging import settled
 
 
@@ -159,13 +161,16 @@ def thread_changes(threads: Threads, before: Previous | None) -> list[ThreadChan
 
 
 def run_changes(runs: list[Run], since: int, threads: Threads, before: Previous | None, data: ThreadInput,
-                papers: dict[str, FeedPaper], resolutions: dict[str, Resolution], refreshes: list[Refresh],
-                coverage: dict[str, tuple[str, Coverage | None]], titles: dict[str, str]) -> RunChanges | None:
-    """The changes of the runs after `since` up to the latest, as one entry; None when the store has no runs."""
+                graph: nx.Graph, papers: dict[str, FeedPaper], resolutions: dict[str, Resolution],
+                refreshes: list[Refresh], coverage: dict[str, tuple[str, Coverage | None]],
+                titles: dict[str, str]) -> RunChanges | None:
+    """The changes of the runs after `since` up to the latest, as one entry; None when the store has no runs.
+
+    `graph` is the similarity graph the threads were found in: the evidence for a new paper is its links there.
+    """
     if not runs:
         return None
     covered = [r for r in runs if r.id > since] or runs[-1:]
-    graph = similarity_graph(data)
     links = {(a, b): d for a, b, d in graph.edges(data=True)}
     new_papers = []
     for key in sorted({k for r in covered for k in r.new_keys}):

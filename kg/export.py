@@ -39,7 +39,7 @@ from kg.resolve import Resolution
 from kg.store import Store
 from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, THREAD_SCHEMAS, feed_entry_rows, thread_rows, work_rows
 from kg.thread_io import load_threads, read_thread_input, with_names
-from kg.threads import Threads, find_threads
+from kg.threads import Threads, find_threads, similarity_graph
 from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import GraphFiles
@@ -190,15 +190,17 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         before, since, earlier = baseline(_previous_threads(previous), read_history(previous),
                                           runs[-1].id if runs else 0)
         data, topic_names = read_thread_input(out / "tables")
-        threads = with_names(find_threads(data, topic_names, before, runs[-1].id if runs else 0), out / "tables")
+        similarity = similarity_graph(data)
+        threads = with_names(find_threads(data, topic_names, before, runs[-1].id if runs else 0, similarity),
+                             out / "tables")
         lines.add(thread_lines(threads))
         thread_tables = TableFiles(out / "tables", THREAD_SCHEMAS)
         thread_tables.add((name, row) for name, rows in thread_rows(threads).items() for row in rows)
         written += thread_tables.close()
         written.append(write_json(threads.to_json(), out / "threads.json"))
         say("comparing with the previous run")
-        latest = run_changes(runs, since, threads, before, data, papers, resolutions, store.refreshes(), coverage,
-                             threads.names)
+        latest = run_changes(runs, since, threads, before, data, similarity, papers, resolutions, store.refreshes(),
+                             coverage, threads.names)
         history = History(earlier + ([latest] if latest else []), before, since)
         written.append(write_json(history.to_json(), out / "changes.json"))
         if runs:

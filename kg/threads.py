@@ -296,9 +296,12 @@ def carry_ids(groups: list[list[str]], previous: Previous | None, run: int = 0) 
 
 
 def find_threads(data: ThreadInput, topic_names: dict[str, str], previous: Previous | None = None,
-                 run: int = 0) -> Threads:
-    """Threads among the feed papers; ids carry over from `previous` (the last build's), events are dated `run`."""
-    graph = similarity_graph(data)
+                 run: int = 0, graph: nx.Graph | None = None) -> Threads:
+    """Threads among the feed papers; ids carry over from `previous` (the last build's), events are dated `run`.
+
+    `graph` is `similarity_graph(data)` when the caller has it already (the build also explains links with it).
+    """
+    graph = similarity_graph(data) if graph is None else graph
     communities = nx.community.louvain_communities(graph, weight="weight", seed=SEED) if graph.number_of_edges() else []
     groups = [sorted(c) for c in communities if len(c) > 1]
     grouped = {p for group in groups for p in group}

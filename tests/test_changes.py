@@ -5,7 +5,7 @@ from kg.coverage import record_coverage
 from kg.feeds import FeedPaper
 from kg.resolve import Resolution
 from kg.store import Refresh, Run
-from kg.threads import Previous, ThreadInput, Threads, find_threads
+from kg.threads import Previous, ThreadInput, Threads, find_threads, similarity_graph
 
 
 def entry(run: int) -> RunChanges:
@@ -40,7 +40,7 @@ def test_new_papers_name_their_thread_and_the_evidence_in_plain_words():
     resolutions = {"k-a": Resolution("k-a", "a", "doi"), "k-b": Resolution("k-b", "b", "doi"),
                    "k-c": Resolution("k-c", "c", "doi"), "k-d": Resolution("k-d", None, "search", status="pending")}
     coverage = {k: ("matched", record_coverage({})) for k in ("k-a", "k-b", "k-c")} | {"k-d": ("pending", None)}
-    changes = run_changes(runs, 1, now, day1.previous(), data(), papers, resolutions,
+    changes = run_changes(runs, 1, now, day1.previous(), data(), similarity_graph(data()), papers, resolutions,
                           [Refresh(2, "a", ["references 0 → 2"]), Refresh(1, "b", [])], coverage, {"a": "Paper A"})
     assert changes is not None and changes.run == 2 and changes.feeds == ["day2"]
     assert [(p.key, p.thread, p.status) for p in changes.new_papers] == [("k-c", "T1", "matched"),
@@ -49,7 +49,8 @@ def test_new_papers_name_their_thread_and_the_evidence_in_plain_words():
     assert [(t.thread, t.change, t.added, t.papers) for t in changes.threads] == [("T1", "grew", 1, 3)]
     assert changes.refreshed == [{"work_id": "a", "title": "Paper A", "added": ["references 0 → 2"]}]
     assert changes.coverage["pending"] == 1 and changes.coverage["matched"] == 3
-    assert run_changes([], 0, now, None, data(), papers, resolutions, [], coverage, {}) is None
+    assert run_changes([], 0, now, None, data(), similarity_graph(data()), papers, resolutions, [], coverage,
+                       {}) is None
 
 
 def test_merges_and_ends_are_reported_from_the_lineage():
