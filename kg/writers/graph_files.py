@@ -28,6 +28,7 @@ class GraphFiles:
         self.cross_work_edges: set[tuple[str, str, str]] = set()
         self.node_counts: dict[str, int] = {}
         self.edge_counts: dict[str, int] = {}
+        self.edges_written = 0
 
     def add(self, nodes: list[Node], edges: list[Edge]) -> None:
         work_id = nodes[0].id
@@ -51,10 +52,10 @@ class GraphFiles:
                 if edge_key in self.cross_work_edges:
                     continue
                 self.cross_work_edges.add(edge_key)
-            number = sum(self.edge_counts.values())
             self.edge_counts[edge.relation] = self.edge_counts.get(edge.relation, 0) + 1
             for dialect in self.dialects:
-                self.parts[dialect.name, "edges"].write(dialect.edge(number, edge))
+                self.parts[dialect.name, "edges"].write(dialect.edge(self.edges_written, edge))
+            self.edges_written += 1
 
     def _shared_nodes(self) -> Iterator[tuple[str, dict]]:
         for node_id in sorted(self.partial.keys() - self.complete):
