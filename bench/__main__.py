@@ -14,8 +14,25 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+from pathlib import Path
 
-from bench.common import WORK, job, machine, table
+from bench.common import ROOT, WORK, job, machine, table
+
+BASELINE = "d997d9c"
+"""The last commit whose `kg build` ran the per-record transforms (`from_record`, `work_lines`, ...)."""
+
+
+def _baseline_checkout() -> Path | None:
+    """A checkout of BASELINE beside the corpora (git worktree), or None where there is no git history."""
+    folder = WORK / f"kg-{BASELINE}"
+    if not (folder / "kg").exists():
+        made = subprocess.run(["git", "worktree", "add", "--force", "--detach", str(folder), BASELINE],
+                              cwd=ROOT, capture_output=True, text=True)
+        if made.returncode:
+            print(f"(no baseline: git worktree add {BASELINE} failed: {made.stderr.strip()})")
+            return None
+    return folder
 
 
 def bench_build(works: int) -> None:
@@ -25,18 +42,32 @@ def bench_build(works: int) -> None:
     store = make_store(WORK / f"corpus-{works}.sqlite", works)
     rows = []
     kg = job("build-kg", str(store), str(WORK / f"export-{works}"))
-    rows.append(["kg build (streaming)", f"{kg['triples']:,}", f"{kg['seconds']:.1f}",
-                 f"{kg['triples'] / kg['seconds']:,.0f}", f"{kg['peak_rss_mb']:,.0f}"])
+
+    def row(name: str, figures: dict) -> list:
+        peak = figures["peak_rss_mb"] + figures.get("peak_worker_rss_mb", 0)
+        return [name, f"{figures['triples']:,}", f"{figures['seconds']:.1f}",
+                f"{figures['triples'] / figures['seconds']:,.0f}", f"{peak:,.0f}"]
+
+    rows.append(row("kg build (columnar, all formats)", kg))
+    baseline = _baseline_checkout() if works <= int(os.environ.get("KG_BENCH_BASELINE_MAX", "100000")) else None
+    if baseline:
+        old = job("build-kg", str(store), str(WORK / f"export-{works}-{BASELINE}"), pythonpath=baseline)
+        rows.append(row(f"kg build per record ({BASELINE}, all formats)", old))
+        rows.append(["ratio columnar / per record", "", f"{old['seconds'] / kg['seconds']:.1f}× faster", "", ""])
     if works <= int(os.environ.get("KG_BENCH_RDFLIB_MAX", "100000")):
         alt = job("build-rdflib", str(store), str(WORK / f"rdflib-{works}"))
-        rows.append(["rdflib Graph() + Turtle", f"{alt['triples']:,}", f"{alt['seconds']:.1f}",
-                     f"{alt['triples'] / alt['seconds']:,.0f}", f"{alt['peak_rss_mb']:,.0f}"])
-        rows.append(["ratio kg / rdflib", "", f"{alt['seconds'] / kg['seconds']:.1f}× faster", "",
-                     f"{kg['peak_rss_mb'] / alt['peak_rss_mb']:.2f}× the memory"])
+        rows.append(row("rdflib Graph() + Turtle", alt))
+        rows.append(["ratio columnar / rdflib", "", f"{alt['seconds'] / kg['seconds']:.1f}× faster", "",
+                     f"{(kg['peak_rss_mb'] + kg['peak_worker_rss_mb']) / alt['peak_rss_mb']:.2f}× the memory"])
     print(f"\n### Build and export, {works:,} works, 25 references each ({machine()})\n")
-    print(table(["pipeline", "triples", "seconds", "triples/s", "peak RSS MB"], rows))
-    print("\nkg writes N-Triples, Turtle, JSON-LD, GraphML, GEXF, 9 CSV + 9 Parquet tables and threads; "
-          "the rdflib pipeline writes Turtle only.")
+    print(table(["pipeline", "triples", "seconds", "triples/s", "peak RSS MB (process + largest worker)"], rows))
+    print("\nkg writes N-Triples, Turtle, JSON-LD, GraphML, GEXF, 10 CSV + 10 Parquet tables, threads and the "
+          "reference-manager files; the rdflib pipeline writes Turtle only.")
+    phases = kg["phases"] + [["done", kg["seconds"]]]
+    print("\nPhases of the columnar build (each runs until the next begins):\n")
+    print(table(["phase", "seconds", "share"],
+                [[name, f"{end - start:.1f}", f"{(end - start) / kg['seconds']:.0%}"]
+                 for (name, start), (_, end) in zip(phases, phases[1:])]))
 
 
 def main() -> None:

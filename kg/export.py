@@ -1,14 +1,14 @@
 """Build the knowledge graph from the store and write it in the formats other tools open.
 
-`build` streams: works are read from the store one at a time, in id order,
-and each goes through the same pure per-work transforms (`rdf.work_lines`,
-`graph.work_elements`, `tables.work_rows`) into the streaming writers of
-`kg.writers`. Threads are then found over the written tables, their ids
-carried over from the previous export in the folder, and what the latest run
-changed is written beside them (`kg.changes`, `kg.digest`). Same store and
-previous export in, byte-identical files out: N-Triples are sorted, tables
-are in id order, and the only times written are the runs' own, from the store.
-`load` is the notebook entry point: the same graph as Python objects, in memory.
+`build` is columnar: the store's records are parsed and flattened by DuckDB (`kg.columns`), and the
+triples, graph nodes and edges and export tables are SQL over those columns (`kg.transform`), sorted,
+deduplicated and formatted by the engine, out of core when large, then streamed into the writers of
+`kg.writers`. Threads are found over the written tables, their ids carried over from the previous export
+in the folder, and what the latest run changed is written beside them (`kg.changes`, `kg.digest`). Same
+store and previous export in, byte-identical files out: N-Triples are sorted, tables are in id order,
+and the only times written are the runs' own, from the store.
+`load` is the notebook entry point: the same graph as Python objects, in memory, built per record
+(`model.from_record` and the per-work functions the columnar transform is tested against).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import multiprocessing
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +27,13 @@ import pandas as pd
 import pyarrow as pa
 from rdflib import Graph
 
-from kg import __version__, writers
+from kg import __version__, columns, transform, writers
 from kg.changes import History, baseline, read_history, run_changes
 from kg.coverage import summarise
 from kg.digest import write_digest
 from kg.errors import KgError
 from kg.feeds import FeedPaper
-from kg.graph import build_graph, work_elements
+from kg.graph import build_graph
 from kg.ids import full_id
 from kg.model import FeedFacts, Work, from_record
 from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, thread_lines, work_lines
@@ -42,8 +44,9 @@ from kg.thread_io import load_threads, read_thread_input, with_names
 from kg.threads import Threads, find_threads, similarity_graph
 from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
-from kg.writers.graph_files import GraphFiles
-from kg.writers.ntriples import SortedLines, write_lines
+from kg.writers.graph_files import counts as graph_file_counts
+from kg.writers.graph_files import write_graph
+from kg.writers.ntriples import write_sorted_lines
 from kg.writers.staging import settled, staged_export
 from kg.writers.tables import TableFiles
 
@@ -152,6 +155,13 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
         return _build_into(store_path, stage, out, progress or (lambda message: None), cite_all)
 
 
+def _cited_works(store: Store, facts: dict[str, FeedFacts], cite_all: bool) -> list[Work]:
+    """The works the reference-manager files list: the feed's works, or every work when asked."""
+    aliases = store.aliases()
+    records = store.works() if cite_all else filter(None, (store.record(work_id) for work_id in sorted(facts)))
+    return [from_record(record, aliases, facts.get(full_id(record["id"]))) for record in records]
+
+
 def _previous_threads(export: Path) -> Threads | None:
     return load_threads(export) if (export / "threads.json").exists() else None
 
@@ -162,24 +172,16 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}
-        scratch = Path(scratch_name)
-        registered = writers.WRITERS
-        dialects = [w for w in registered if isinstance(w, writers.GraphDialect)]
-        lines, graph, tables = SortedLines(scratch), GraphFiles(scratch, dialects), TableFiles(out / "tables")
-        works = feed_works = 0
-        cited: list[Work] = []  # for the reference-manager files: the feed's works, or every work when asked
+        connection = columns.connect(Path(scratch_name))
         say("reading works")
-        for work in stream_works(store):
-            if cite_all or work.feed is not None:
-                cited.append(work)
-            lines.add(work_lines(work))
-            graph.add(*work_elements(work))
-            tables.add(work_rows(work))
-            works += 1
-            feed_works += work.feed is not None
-            if works % 10_000 == 0:
-                say(f"{works:,} works read")
+        facts = feed_facts(store.feed_papers(), store.resolutions())
+        works = columns.load_records(connection, store.work_texts(), store.aliases(), facts,
+                                     progress=lambda n: say(f"{n:,} works read"))
+        feed_works = connection.execute("SELECT count(*) FROM feed JOIN works ON works.id = feed.work_id").fetchall()[0][0]
         say("writing tables")
+        tables = TableFiles(out / "tables")
+        for name, query in transform.TABLES.items():
+            tables.add_query(connection, name, query)
         written = tables.close()
         papers, resolutions, coverage = {p.key: p for p in store.feed_papers()}, store.resolutions(), store.feed_coverage()
         feed_tables = TableFiles(out / "tables", FEED_SCHEMAS)
@@ -193,7 +195,6 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         similarity = similarity_graph(data)
         threads = with_names(find_threads(data, topic_names, before, runs[-1].id if runs else 0, similarity),
                              out / "tables")
-        lines.add(thread_lines(threads))
         thread_tables = TableFiles(out / "tables", THREAD_SCHEMAS)
         thread_tables.add((name, row) for name, rows in thread_rows(threads).items() for row in rows)
         written += thread_tables.close()
@@ -206,20 +207,32 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         if runs:
             written.append(write_digest(history, runs[0].at, out / "digest.atom"))
         say("writing N-Triples")
-        triples = write_lines(lines, out / "kg.nt")
+        connection.register("thread_triples", pa.table({"line": pa.array(thread_lines(threads), pa.string())}))
+        triples = write_sorted_lines(
+            connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM thread_triples", out / "kg.nt")
         written.append(out / "kg.nt")
+        say("making graph nodes and edges")
+        connection.execute(f"CREATE TABLE graph_nodes AS SELECT *, row_number() OVER (ORDER BY {transform.NODE_ORDER}) "
+                           f"AS ordinal FROM ({transform.nodes(transform.DUCKDB)})")
+        connection.execute(f"CREATE TABLE graph_edges AS SELECT *, row_number() OVER (ORDER BY {transform.EDGE_ORDER}) "
+                           f"- 1 AS number FROM ({transform.edges(transform.DUCKDB)})")
+        cited = _cited_works(store, facts, cite_all)
         keys = citation_keys(cited)
-        for writer in registered:
-            say(f"writing {writer.file}")
-            if isinstance(writer, writers.RdfWriter):
-                writer.write(out / "kg.nt", out / writer.file, prefixes)
-            elif isinstance(writer, writers.CitationWriter):
-                writer.write(cited, keys, out / writer.file)
-            else:
-                graph.write(writer, out / writer.file)
-            written.append(out / writer.file)
-        graph_counts = graph.counts()
-        graph.close()
+        rdf_writers = [w for w in writers.WRITERS if isinstance(w, writers.RdfWriter)]
+        say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes")
+        with ProcessPoolExecutor(max(1, len(rdf_writers)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]
+            for writer in writers.WRITERS:
+                if isinstance(writer, writers.CitationWriter):
+                    writer.write(cited, keys, out / writer.file)
+                elif isinstance(writer, writers.GraphDialect):
+                    say(f"writing {writer.file}")
+                    write_graph(connection, writer, out / writer.file)
+            for future in serialising:
+                future.result()
+        written += [out / w.file for w in writers.WRITERS]
+        graph_counts = graph_file_counts(connection)
+        connection.close()
     files = written
     rows = {**tables.rows, **feed_tables.rows, **thread_tables.rows}
     manifest = Manifest(

@@ -79,11 +79,9 @@ def work_elements(work: Work) -> tuple[list[Node], list[Edge]]:
 
 def merge_node(known: dict[str, object] | None, node: Node) -> dict[str, object]:
     """A node's attributes after one more sighting: the work's own node wins, others only fill gaps."""
-    if known is None:
-        return dict(node.attributes)
-    if node.complete:
-        return {**known, **node.attributes}
-    return {**node.attributes, **known}
+    known = known or {}
+    merged = {**known, **node.attributes} if node.complete else {**node.attributes, **known}
+    return {name: merged[name] for name in NODE_ATTRIBUTES if name in merged}  # one attribute order for all
 
 
 def build_graph(works: Iterable[Work]) -> nx.MultiDiGraph:

@@ -3,11 +3,12 @@
 Reads the snapshot layout (`data/works/updated_date=…/part_*.gz`; only the
 files its `manifest` lists when there is one; the merged ids of works, authors,
 institutions and sources under `data/merged_ids/` applied: merged works are
-dropped, ids that name a merged entity are replaced by the surviving one) and
-sends every work record through the same pure
-per-record functions `kg build` uses (`model.from_record`, `rdf.work_lines`,
-`graph.work_elements`). Output: partitioned, gzip-compressed N-Triples
-(sorted across parts, duplicates removed) and Parquet node and edge tables.
+dropped, ids that name a merged entity are replaced by the surviving one),
+parses the records on the JVM (`from_json` with the fields kg uses), flattens
+them into the flat tables `kg build` makes with DuckDB (`kg.columns`), and runs
+the same transform on them, `kg.transform`'s SQL, in Spark SQL. Output:
+partitioned, gzip-compressed N-Triples (sorted across parts, duplicates
+removed) and Parquet node and edge tables.
 
 With a feed, only the feed works' neighbourhood is kept: the works matched by
 OpenAlex id, DOI or arXiv DOI, then the works they cite and the works citing
@@ -27,18 +28,15 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
-
+from kg import ids, transform
+from kg.columns import ALIASED, FLAT_TABLES, RECORD
 from kg.errors import SnapshotError
 from kg.feeds import FeedPaper
-from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, work_elements
-from kg.ids import arxiv_doi, bare_doi, full_id
-from kg.model import from_record
-from kg.rdf import work_lines
 from kg.sources.local import merged_ids
+from kg.sqltext import bare_doi, full_id
 
 
 def work_files(root: Path) -> list[Path]:
@@ -68,14 +66,9 @@ def work_files(root: Path) -> list[Path]:
 
 def seed_keys(papers: list[FeedPaper]) -> tuple[set[str], set[str]]:
     """The OpenAlex ids and DOIs (arXiv DOIs included) a feed names."""
-    ids = {full_id(p.openalex_id) for p in papers if p.openalex_id}
-    dois = {bare_doi(p.doi) for p in papers if p.doi} | {arxiv_doi(p.arxiv_id) for p in papers if p.arxiv_id}
-    return ids, {d.lower() for d in dois if d}
-
-
-def _citations(record: dict, aliases: dict[str, str]) -> list[tuple[str, str]]:
-    work = full_id(record["id"])
-    return [(work, aliases.get(full_id(r), full_id(r))) for r in record.get("referenced_works") or []]
+    work_ids = {ids.full_id(p.openalex_id) for p in papers if p.openalex_id}
+    dois = {ids.bare_doi(p.doi) for p in papers if p.doi} | {ids.arxiv_doi(p.arxiv_id) for p in papers if p.arxiv_id}
+    return work_ids, {d.lower() for d in dois if d}
 
 
 def spark_session(master: str | None, shuffle_partitions: int, memory: str | None = None,
@@ -101,78 +94,73 @@ def spark_session(master: str | None, shuffle_partitions: int, memory: str | Non
         raise
 
 
-_ARROW_TYPES = {str: pa.string(), int: pa.int64(), bool: pa.bool_()}
-EDGE_FIELDS = [name for name in EDGE_ATTRIBUTES if name != "relation"]
-TRIPLE_SCHEMA = pa.schema([("value", pa.string())])
-SIGHTING_SCHEMA = pa.schema([("id", pa.string()), ("partial", pa.bool_()), ("seen_in", pa.string())]
-                            + [(name, _ARROW_TYPES[kind]) for name, kind in NODE_ATTRIBUTES.items()])
-EDGE_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string()), ("relation", pa.string())]
-                        + [(name, _ARROW_TYPES[EDGE_ATTRIBUTES[name]]) for name in EDGE_FIELDS])
-ELEMENT_SCHEMA = pa.schema([("output", pa.string()), *TRIPLE_SCHEMA, *SIGHTING_SCHEMA, *EDGE_SCHEMA])
-"""One table for the three outputs, so each record is parsed and transformed once; `output` says which."""
-
-
-def element_rows(work) -> tuple[list[str], list[tuple], list[tuple]]:
-    """A work's N-Triples lines, node sightings and edges as rows of the three schemas above.
-
-    A sighting records who saw the node; `partial` is false for the work's own
-    node so that it sorts first when sightings are settled.
-    """
-    nodes, edges = work_elements(work)
-    return ([line.rstrip("\n") for line in work_lines(work)],
-            [(node.id, not node.complete, work.id, *(node.attributes.get(name) for name in NODE_ATTRIBUTES))
-             for node in nodes],
-            [(edge.source, edge.target, edge.relation, *(edge.attributes.get(name) for name in EDGE_FIELDS))
-             for edge in edges])
-
-
-def _table(rows: list, schema: pa.Schema, output: str) -> pa.Table:
-    columns = [list(column) for column in zip(*rows)] if rows else [[] for _ in schema]
-    table = pa.table([pa.array(column, field.type) for column, field in zip(columns, schema)], schema=schema)
-    return table.append_column("output", pa.array([output] * len(rows), pa.string()))
-
-
 BAD_LINE = "not an OpenAlex work record"
-"""Marks the error a worker raises for a bad line, so the driver can report it in one line."""
+"""Names a line that is not a work record, so the error can say which file and line."""
 
 
-def parse_record(text: str, file: str) -> dict:
-    try:
-        record = json.loads(text)
-        full_id(record["id"])
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise ValueError(f"{BAD_LINE} in {file}: {text[:80]!r}") from None
-    return record
+def spark_type(structure: object) -> str:
+    """A `kg.columns.RECORD` structure (DuckDB's spelling) as a Spark DDL type."""
+    if isinstance(structure, dict):
+        return "STRUCT<" + ", ".join(f"`{name}`: {spark_type(kind)}" for name, kind in structure.items()) + ">"
+    if isinstance(structure, list):
+        return f"ARRAY<{spark_type(structure[0])}>"
+    return {"VARCHAR": "STRING", "BIGINT": "BIGINT", "BOOLEAN": "BOOLEAN",
+            "MAP(VARCHAR, BIGINT[])": "MAP<STRING, ARRAY<BIGINT>>"}[str(structure)]
 
 
-def element_batches(batches, aliases: dict[str, str], keep: set[str] | None) -> Iterator[pa.RecordBatch]:
-    """Snapshot lines (Arrow batches of text and file) → element rows; merged works and works outside `keep`
-    are skipped."""
-    for batch in batches:
-        triples, sightings, edges = [], [], []
-        for text, file in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-            if not text.strip():
-                continue
-            record = parse_record(text, file)
-            work_id = full_id(record["id"])
-            if work_id in aliases or (keep is not None and work_id not in keep):
-                continue
-            lines, seen, links = element_rows(from_record(record, aliases))
-            triples += [(line,) for line in lines]
-            sightings += seen
-            edges += links
-        tables = [_table(triples, TRIPLE_SCHEMA, "triple"), _table(sightings, SIGHTING_SCHEMA, "node"),
-                  _table(edges, EDGE_SCHEMA, "edge")]
-        yield from pa.concat_tables(tables, promote_options="default").select(ELEMENT_SCHEMA.names).to_batches()
+def _nonempty(expression: str) -> str:
+    return f"CASE WHEN {expression} <> '' THEN {expression} END"
 
 
-def _settled(name: str):
-    """A node attribute as `kg build` settles it: from the work's own node, else from the sighting in the
-    smallest work id that has it (`graph.merge_node` applied in id order)."""
-    from pyspark.sql import functions as F
+FLATTEN = {
+    "works": f"""
+        SELECT p.work_no, p.work_id AS id, CASE WHEN r.title <> '' THEN r.title ELSE r.display_name END AS title,
+               a.abstract, r.publication_year AS year, r.publication_date AS date, {bare_doi('r.doi')} AS doi,
+               r.type AS type, r.cited_by_count AS cited_by_count,
+               CASE WHEN r.primary_location.source.id <> '' THEN {full_id('r.primary_location.source.id')} END
+                   AS source_id,
+               r.primary_location.source.display_name AS source_name, r.primary_location.source.type AS source_type,
+               r.primary_location.source.issn_l AS source_issn_l,
+               CASE WHEN r.primary_topic.id <> '' THEN {full_id('r.primary_topic.id')} END AS primary_topic_id,
+               CASE WHEN r.primary_topic.id <> '' THEN r.primary_topic.display_name END AS primary_topic_name
+        FROM parsed p LEFT JOIN abstracts a ON a.work_no = p.work_no""",
+    "authorships": f"""
+        SELECT p.work_no, p.work_id, t.place + 1 AS position, {full_id('a.author.id')} AS author_id,
+               a.author.display_name AS name,
+               CASE WHEN a.author.orcid <> '' THEN nullif(regexp_extract(a.author.orcid, '([^/]*)/*$', 1), '') END
+                   AS orcid,
+               a.is_corresponding AS is_corresponding,
+               {_nonempty('CASE WHEN size(a.raw_affiliation_strings) > 0 THEN array_join(a.raw_affiliation_strings, '
+                          "'; ') ELSE a.raw_affiliation_string END")} AS raw_affiliation
+        FROM parsed p LATERAL VIEW posexplode(p.r.authorships) t AS place, a
+        WHERE a.author.id <> ''""",
+    "affiliations": f"""
+        SELECT p.work_no, p.work_id, t.place + 1 AS position, u.place + 1 AS rank, {full_id('a.author.id')} AS author_id,
+               {full_id('i.id')} AS institution_id, i.display_name AS name, i.ror AS ror, i.country_code AS country
+        FROM parsed p LATERAL VIEW posexplode(p.r.authorships) t AS place, a
+                      LATERAL VIEW posexplode(a.institutions) u AS place, i
+        WHERE a.author.id <> '' AND i.id <> ''""",
+    "topics": f"""
+        SELECT p.work_no, p.work_id, t.place + 1 AS rank, {full_id('topic.id')} AS topic_id, topic.display_name AS name
+        FROM parsed p LATERAL VIEW posexplode(p.r.topics) t AS place, topic
+        WHERE topic.id <> ''""",
+    "citations": f"""
+        SELECT DISTINCT p.work_no, p.work_id, {full_id('reference')} AS cited_id
+        FROM parsed p LATERAL VIEW explode(p.r.referenced_works) t AS reference""",
+}
+"""The flat tables of `kg.columns.FLAT_TABLES` in Spark SQL, from the view `parsed` (work_no, work_id, r)."""
 
-    sighting = F.when(F.col(name).isNotNull(), F.struct("partial", "seen_in", name))
-    return F.min(sighting).getField(name).alias(name)
+ABSTRACTS = """
+    WITH entries AS (
+        SELECT p.work_no, e.place AS entry_rank, e.entry
+        FROM parsed p LATERAL VIEW posexplode(map_entries(p.r.abstract_inverted_index)) e AS place, entry),
+    words AS (SELECT work_no, entry_rank, entry.key AS word, place
+              FROM entries LATERAL VIEW explode(entry.value) x AS place),
+    placed AS (SELECT work_no, place, max_by(word, entry_rank) AS word FROM words GROUP BY work_no, place)
+    SELECT work_no, nullif(array_join(transform(array_sort(collect_list(struct(place, word))), x -> x.word), ' '), '')
+           AS abstract
+    FROM placed GROUP BY work_no"""
+"""`kg.model.abstract_text` in Spark SQL, as `kg.columns` does it in DuckDB."""
 
 
 def _write(frame, folder: Path, suffix: str) -> int:
@@ -203,11 +191,10 @@ def build_snapshot(root: Path, out: Path, master: str | None = None, feed: list[
                    progress: Callable[[str], None] = lambda message: None) -> dict:
     """Run the Spark job; returns counts (works kept, triples, nodes, edges).
 
-    Python does only the per-record work (parse, `from_record`, `element_rows`),
-    once per record, into a scratch Parquet table the three outputs are read
-    from (cheaper than Spark's cache here); removing duplicates, settling node
-    sightings and sorting run in Spark SQL on the JVM, faster than shuffles of
-    Python objects (bench/RESULTS.md has the figures).
+    No record passes through Python: the JVM parses each record once into a
+    scratch Parquet table (`OUT/_flat/parsed`), the flat tables are made from it
+    and kept beside it, and `kg.transform`'s SQL turns them into the three
+    outputs, removing duplicates and sorting (bench/RESULTS.md has the figures).
     """
     files = work_files(root)
     if out.exists() and not out.is_dir():
@@ -236,8 +223,6 @@ def _bad_input(error: Exception) -> SnapshotError | None:
     """A Spark failure caused by the snapshot's content, as one line; Spark wraps worker errors in pages
     of Java and Python stack traces."""
     text = str(error)
-    if found := re.search(rf"{BAD_LINE} in [^\n]*", text):
-        return SnapshotError(f"{found.group(0)}: is the download complete and the file from the works snapshot?")
     if "Unexpected end of input stream" in text:
         file = re.search(r"reading file (\S+?)\.?\s", text)
         return SnapshotError(f"{file.group(1) if file else 'a snapshot file'} ends early (cut-short gzip): "
@@ -248,38 +233,52 @@ def _bad_input(error: Exception) -> SnapshotError | None:
 def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed: list[FeedPaper] | None,
              depth: int, progress: Callable[[str], None]) -> dict:
     from pyspark.sql import functions as F
-    from pyspark.sql.pandas.types import from_arrow_schema
 
-    context = spark.sparkContext
-    context.setLogLevel("FATAL")
-    merged = context.broadcast(aliases)
-    text = spark.read.text([str(f) for f in files]).select("value", F.col("_metadata.file_path").alias("file"))
-    kept = None
-    if feed is not None:
-        records = (text.rdd.filter(lambda row: row.value.strip())
-                   .map(lambda row: parse_record(row.value, row.file))
-                   .filter(lambda record: full_id(record["id"]) not in merged.value))
-        kept = context.broadcast(neighbourhood(records, feed, depth, merged))
-    scratch = out / "_elements"
+    spark.sparkContext.setLogLevel("FATAL")
     started = time.monotonic()
-    (text.mapInArrow(lambda batches: element_batches(batches, merged.value, kept.value if kept else None),
-                     from_arrow_schema(ELEMENT_SCHEMA))
-     .write.mode("overwrite").parquet(str(scratch)))
-    elements = spark.read.parquet(str(scratch))
-    output = F.col("output")
-    works = elements.filter((output == "node") & ~F.col("partial")).count()
+    scratch = out / "_flat"
+    text = spark.read.text([str(f) for f in files]).select("value", F.col("_metadata.file_path").alias("file"))
+    (text.select(F.from_json("value", spark_type(RECORD)).alias("r"), "value", "file")
+     .select(F.expr(full_id("r.id")).alias("work_id"), "r",
+             F.when(F.col("r.id").isNull() & (F.trim("value") != ""), F.concat_ws(": ", "file", F.substring("value", 1, 80)))
+             .alias("bad"))
+     .write.mode("overwrite").parquet(str(scratch / "parsed")))
+    parsed = spark.read.parquet(str(scratch / "parsed"))
+    bad = parsed.filter(F.col("bad").isNotNull()).select("bad").first()
+    if bad:
+        file, line = bad.bad.split(": ", 1)
+        raise SnapshotError(f"{BAD_LINE} in {file}: {line!r}: is the download complete and the file from the works "
+                            "snapshot?")
+    merged = spark.createDataFrame(sorted(aliases.items()), "old STRING, new STRING")
+    (parsed.filter(F.col("bad").isNull() & F.col("r.id").isNotNull())
+     .join(F.broadcast(merged), F.col("work_id") == F.col("old"), "left_anti")
+     .select(F.col("work_id").alias("work_no"), "work_id", "r").createOrReplaceTempView("parsed"))
+    spark.sql(ABSTRACTS).createOrReplaceTempView("abstracts")
+    flat = {name: _surviving(spark.sql(query), name, merged) for name, query in FLATTEN.items()}
+    if feed is not None:
+        keep = neighbourhood(flat["works"], flat["citations"], feed, depth)
+        flat = {name: frame.join(F.broadcast(keep), frame["work_no"] == keep["kept"], "left_semi")
+                for name, frame in flat.items()}
+    for name, frame in flat.items():
+        frame.write.mode("overwrite").parquet(str(scratch / name))
+        spark.read.parquet(str(scratch / name)).createOrReplaceTempView(name)
+    for name in ("feed", "feed_names"):
+        spark.createDataFrame([], FLAT_TABLES[name].replace(" VARCHAR", " STRING")).createOrReplaceTempView(name)
+    works = spark.table("works").count()
     progress(f"{works:,} works read and transformed ({time.monotonic() - started:,.0f} s)")
 
     counts = {"works": works, "files": len(files)}
-    triples = elements.filter(output == "triple").select("value").distinct().orderBy("value")
+    triples = spark.sql(transform.triples(transform.SPARK)).select(F.expr("substring(line, 1, length(line) - 1)")
+                                                                  .alias("value")).distinct().orderBy("value")
     counts["triples"] = _write(triples, out / "ntriples", ".nt.gz")
     progress(f"N-Triples written to {out / 'ntriples'} ({time.monotonic() - started:,.0f} s)")
 
-    nodes = elements.filter(output == "node").groupBy("id").agg(*(_settled(name) for name in NODE_ATTRIBUTES))
+    nodes = spark.sql(transform.nodes(transform.SPARK)).drop("part", "number")
     counts["nodes"] = _write(nodes.orderBy("id"), out / "nodes", ".parquet")
     progress(f"nodes written to {out / 'nodes'} ({time.monotonic() - started:,.0f} s)")
 
-    edges = elements.filter(output == "edge").select(EDGE_SCHEMA.names).distinct()
+    edges = spark.sql(transform.edges(transform.SPARK)).select(
+        "source", "target", "relation", "position", F.col("is_primary").alias("primary"))
     counts["edges"] = _write(edges.orderBy("source", "target", "relation"), out / "edges", ".parquet")
     progress(f"edges written to {out / 'edges'} ({time.monotonic() - started:,.0f} s)")
 
@@ -288,22 +287,39 @@ def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed:
     return counts
 
 
-def neighbourhood(records, feed: list[FeedPaper], depth: int, aliases) -> set[str]:
-    """The feed works and the works within `depth` citation hops of them (either direction)."""
-    ids, dois = seed_keys(feed)
-    seeds = set(records.filter(lambda r: full_id(r["id"]) in ids or (bare_doi(r.get("doi")) or "").lower() in dois)
-                .map(lambda r: full_id(r["id"])).collect())
+def _surviving(frame, table: str, merged):
+    """A flat table with merged ids replaced by the surviving ones (`kg.columns.ALIASED`)."""
+    from pyspark.sql import functions as F
+
+    for column in ALIASED.get(table, ()):
+        alias = merged.select(F.col("old").alias(f"_old_{column}"), F.col("new").alias(f"_new_{column}"))
+        frame = (frame.join(F.broadcast(alias), frame[column] == alias[f"_old_{column}"], "left")
+                 .withColumn(column, F.coalesce(F.col(f"_new_{column}"), F.col(column)))
+                 .drop(f"_old_{column}", f"_new_{column}"))
+    return frame.distinct() if table == "citations" else frame
+
+
+def neighbourhood(works, citations, feed: list[FeedPaper], depth: int):
+    """The feed works and the works within `depth` citation hops of them (either direction), as a one-column
+    frame (`kept`) of work ids."""
+    from pyspark.sql import functions as F
+
+    work_ids, dois = seed_keys(feed)
+    seeds = {row.id for row in works.filter(F.col("id").isin(sorted(work_ids)) | F.col("doi").isin(sorted(dois)))
+             .select("id").collect()}
     if not seeds:
         raise SnapshotError(f"none of the feed's papers ({len(feed)}) is in the snapshot "
                             "(looked up by OpenAlex id, DOI and arXiv DOI)")
-    citations = records.flatMap(lambda r: _citations(r, aliases.value)).cache()
+    links = citations.select("work_id", "cited_id").cache()
     keep, frontier = set(seeds), set(seeds)
     for _ in range(depth):
         if not frontier:
             break
-        edge_frontier = records.context.broadcast(frontier)
-        reached = set(citations.flatMap(lambda c, near=edge_frontier: [c[1]] if c[0] in near.value else
-                                        [c[0]] if c[1] in near.value else []).collect())
+        near = links.sparkSession.createDataFrame([(i,) for i in sorted(frontier)], "near STRING")
+        out_of = links.join(F.broadcast(near), links["work_id"] == near["near"]).select(F.col("cited_id").alias("id"))
+        into = links.join(F.broadcast(near), links["cited_id"] == near["near"]).select(F.col("work_id").alias("id"))
+        reached = {row.id for row in out_of.union(into).distinct().collect()}
         frontier = reached - keep
         keep |= reached
-    return keep
+    links.unpersist()
+    return works.sparkSession.createDataFrame([(i,) for i in sorted(keep)], "kept STRING")

@@ -305,6 +305,11 @@ class Store:
         for (record,) in rows:
             yield json.loads(record)
 
+    def work_texts(self) -> Iterator[str]:
+        """Stored work records in id order as their JSON text, for a parser that is not Python's."""
+        for (record,) in self.db.execute("SELECT record FROM works ORDER BY id"):
+            yield record
+
     def referenced_works(self, work_id: str) -> list[str]:
         row = self.db.execute("SELECT json_extract(record, '$.referenced_works') FROM works WHERE id=?",
                               (work_id,)).fetchone()

@@ -8,7 +8,7 @@ from conftest import ROOT
 
 # Foundations first, then the pipeline in the order data flows through it; the CLI composes them all.
 STAGES = [
-    ["errors", "ids", "text"],
+    ["errors", "ids", "text", "sqltext"],
     ["feeds.paper", "feeds.daily_page", "feeds.hf_json", "feeds.id_list", "feeds.bibtex", "feeds.ris",
      "feeds.csl_json", "feeds.arxiv_feed", "feeds"],
     ["sources", "sources.http", "sources.openalex", "sources.local", "sources.huggingface"],
@@ -17,10 +17,12 @@ STAGES = [
     ["store"],
     ["enrich"],
     ["model"],
+    ["columns"],
     ["graph"],
     ["threads"],
     ["rdf"],
     ["tables"],
+    ["transform"],
     ["writers.files", "writers.base", "writers.xml", "writers.ntriples", "writers.tables", "writers.graph_files",
      "writers.staging", "writers.citations", "writers.turtle", "writers.jsonld", "writers.graphml", "writers.gexf", "writers"],
     ["thread_io"],

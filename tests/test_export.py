@@ -143,13 +143,13 @@ def test_files_hold_the_same_graph_as_the_python_api(world_store, world_export):
 
 
 def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_export, tmp_path, monkeypatch):
-    from kg import writers
+    from kg import export
     out = tmp_path / "export"
     first = build(world_store, out)
 
-    def broken(*args, **kwargs):
+    def interrupted(*args, **kwargs):  # Ctrl-C while Turtle and JSON-LD are being written by worker processes
         raise KeyboardInterrupt
-    monkeypatch.setattr(writers, "WRITERS", (writers.writer("turtle"), writers.RdfWriter("json-ld", "kg.jsonld", broken)))
+    monkeypatch.setattr(export, "write_graph", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(world_store, out)
     assert json.loads((out / "manifest.json").read_text()) == first.to_json()

@@ -113,7 +113,7 @@ def test_spark_output_equals_kg_build_on_the_same_records(spark_out, tmp_path):
     edges = pq.read_table(spark_out / "edges").to_pylist()
     assert len(edges) == graph.number_of_edges()
     assert {(e["source"], e["target"], e["relation"]) for e in edges} == set(graph.edges(keys=True))
-    assert not (spark_out / "_elements").exists()
+    assert not (spark_out / "_flat").exists()
     summary = json.loads((spark_out / "summary.json").read_text())
     assert (summary["triples"], summary["nodes"], summary["edges"]) == (len(lines), len(nodes), len(edges))
 
@@ -157,7 +157,7 @@ def test_feed_neighbourhood_keeps_exactly_the_expected_works(layout, tmp_path, d
     assert result.returncode == 0, result.stderr
     assert "works read and transformed" in result.stderr and "N-Triples written" in result.stderr
     assert "1 of 4 feed papers have only a title and are skipped" in result.stderr
-    assert not (tmp_path / "out" / "_elements").exists()
+    assert not (tmp_path / "out" / "_flat").exists()
     nodes = pd.read_parquet(tmp_path / "out" / "nodes")
     kept = set(nodes.id[nodes.hydrated.fillna(False)])
     assert kept == expected_neighbourhood({full_id(r["id"]) for r in records}, depth)

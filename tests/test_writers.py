@@ -4,21 +4,24 @@ import json
 from pathlib import Path
 
 import networkx as nx
+import pyarrow as pa
 import pytest
 
-from kg import writers
+from kg import columns, writers
 from kg.export import build
-from kg.graph import Edge
-from kg.writers.ntriples import SortedLines
+from kg.writers.graph_files import write_graph
+from kg.writers.ntriples import write_sorted_lines
 
 
-def test_external_sort_merges_runs_into_unique_sorted_lines(tmp_path):
-    lines = [f"<s{n % 37}> <p> \"{n % 53}\" .\n" for n in range(500)]
-    sorter = SortedLines(tmp_path, run_size=40)
-    for start in range(0, len(lines), 25):
-        sorter.add(lines[start:start + 25])
-    assert len(sorter.runs) > 3
-    assert list(sorter) == sorted(set(lines))
+def test_sorted_lines_are_unique_and_in_code_point_order_as_python_sorts(tmp_path):
+    """The engine sorts and deduplicates; the order must be Python's (code points), non-ASCII included."""
+    lines = [f"<s{n % 37}> <p> \"{['é', 'z', 'Z', '✓', '🧪', 'a'][n % 6]}{n % 53}\" .\n" for n in range(5000)]
+    lines += lines[:700]  # repeats, as shared entities give
+    connection = columns.connect(tmp_path)
+    connection.register("some_lines", pa.table({"line": lines}))
+    count = write_sorted_lines(connection, "SELECT line FROM some_lines", tmp_path / "out.nt")
+    assert (tmp_path / "out.nt").read_text(encoding="utf-8") == "".join(sorted(set(lines)))
+    assert count == len(set(lines)) < len(lines)
 
 
 def test_writers_are_found_by_format_or_file_name():
@@ -37,9 +40,10 @@ def write_triple_count(ntriples: Path, target: Path, prefixes: dict[str, str]) -
 
 
 TRIPLE_COUNT = writers.RdfWriter("triple-count", "kg.count", write_triple_count)
-EDGE_LIST = writers.GraphDialect(
-    "edge-list", "kg.edges.tsv", header=lambda: "source\ttarget\trelation\n", node=lambda node_id, attributes: "",
-    edge=lambda number, edge: f"{edge.source}\t{edge.target}\t{edge.relation}\n", between="", footer="")
+EDGE_LIST = writers.GraphDialect(  # lines are SQL expressions over the node and edge tables
+    "edge-list", "kg.edges.tsv", header=lambda: "source\ttarget\trelation\n", node=lambda node_id, attributes: "''",
+    edge=lambda number, source, target, relation, attributes: f"{source} || chr(9) || {target} || chr(9) || {relation} "
+                                                              "|| chr(10)", between="", footer="")
 
 
 def test_a_new_format_is_one_writer_and_one_registration(demo_export, tmp_path, monkeypatch):
@@ -53,11 +57,22 @@ def test_a_new_format_is_one_writer_and_one_registration(demo_export, tmp_path, 
     assert sum(1 for row in rows if row.endswith("\tcites")) == manifest.counts["edges_cites"]
 
 
-def test_graph_dialects_escape_what_xml_forbids():
-    edge = Edge("https://openalex.org/W1", "https://openalex.org/A\x0b&<1>", "authored", {"position": 'a"b'})
+def test_graph_dialects_escape_what_xml_forbids(tmp_path):
+    connection = columns.connect(tmp_path)
+    connection.execute("CREATE TABLE graph_nodes AS SELECT 'https://openalex.org/A\x0b&<1>' AS id, 'author' AS kind, "
+                       "'Ann \"A\" <&>' AS label, NULL AS title, NULL AS year, NULL AS doi, NULL AS cited_by_count, "
+                       "NULL AS feed, NULL AS hydrated, NULL AS upvotes, NULL AS arxiv_id, 'Ann' AS name, NULL AS orcid, "
+                       "NULL AS ror, NULL AS country, NULL AS source_type, 1 AS ordinal")
+    connection.execute("CREATE TABLE graph_edges AS SELECT 'https://openalex.org/A\x0b&<1>' AS source, "
+                       "'https://openalex.org/W1' AS target, 'authored' AS relation, 3 AS position, "
+                       "NULL AS is_primary, 0 AS number")
     for dialect in (writers.writer("graphml"), writers.writer("gexf")):
-        line = dialect.edge(0, edge)
-        assert "\x0b" not in line and "&amp;&lt;1&gt;" in line and "a&quot;b" in line
+        text = write_graph(connection, dialect, tmp_path / dialect.file).read_text(encoding="utf-8")
+        assert "\x0b" not in text and text.count("A &amp;&lt;1&gt;") == 2 and "Ann &quot;A&quot; &lt;&amp;&gt;" in text
+    graph = nx.read_graphml(tmp_path / "kg.graphml")
+    assert graph.nodes["https://openalex.org/A &<1>"] == {"kind": "author", "label": 'Ann "A" <&>', "name": "Ann"}
+    assert list(graph.edges(data=True)) == [("https://openalex.org/A &<1>", "https://openalex.org/W1",
+                                             {"relation": "authored", "position": 3, "id": "authored"})]
 
 
 # -- reference managers: out, and back in ---------------------------------------------------------

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kg.graph import Edge
 from kg.writers.base import GraphDialect
-from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, xml
+from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, optional
 
 
 def header() -> str:
@@ -17,16 +16,19 @@ def header() -> str:
             '  <graph defaultedgetype="directed" mode="static">\n' + declarations + "    <nodes>\n")
 
 
-def node(node_id: str, attributes: dict) -> str:
-    values = "".join(f'<attvalue for="{k}" value="{xml(v)}" />' for k, v in attributes.items())
-    label = xml(attributes.get("label", node_id))
-    return f'      <node id="{xml(node_id)}" label="{label}"><attvalues>{values}</attvalues></node>\n'
+def _values(attributes: dict[str, str]) -> list[str]:
+    return [optional(f"'<attvalue for=\"{name}\" value=\"'", value, "'\" />'") for name, value in attributes.items()]
 
 
-def edge(number: int, item: Edge) -> str:
-    values = "".join(f'<attvalue for="{k}" value="{xml(v)}" />' for k, v in item.attributes.items())
-    return (f'      <edge id="{number}" source="{xml(item.source)}" target="{xml(item.target)}">'
-            f"<attvalues>{values}</attvalues></edge>\n")
+def node(node_id: str, attributes: dict[str, str]) -> str:
+    return " || ".join(["'      <node id=\"'", node_id, "'\" label=\"'", f"coalesce({attributes['label']}, {node_id})",
+                        "'\"><attvalues>'", *_values(attributes), "'</attvalues></node>'", "chr(10)"])
+
+
+def edge(number: str, source: str, target: str, _relation: str, attributes: dict[str, str]) -> str:
+    return " || ".join(["'      <edge id=\"'", f"CAST({number} AS VARCHAR)", "'\" source=\"'", source,
+                        "'\" target=\"'", target, "'\"><attvalues>'", *_values(attributes),
+                        "'</attvalues></edge>'", "chr(10)"])
 
 
 WRITER = GraphDialect("gexf", "kg.gexf", header, node, edge, "    </nodes>\n    <edges>\n",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES, Edge
+from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES
 from kg.writers.base import GraphDialect
-from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, xml
+from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, optional
 
 NODE_KEYS = {name: f"n{i}" for i, name in enumerate(NODE_ATTRIBUTES)}
 EDGE_KEYS = {name: f"e{i}" for i, name in enumerate(EDGE_ATTRIBUTES)}
@@ -18,14 +18,17 @@ def header() -> str:
             + '  <graph edgedefault="directed">\n')
 
 
-def node(node_id: str, attributes: dict) -> str:
-    data = "".join(f'<data key="{NODE_KEYS[k]}">{xml(v)}</data>' for k, v in attributes.items())
-    return f'    <node id="{xml(node_id)}">{data}</node>\n'
+def _data(keys: dict[str, str], attributes: dict[str, str]) -> list[str]:
+    return [optional(f"'<data key=\"{keys[name]}\">'", value, "'</data>'") for name, value in attributes.items()]
 
 
-def edge(_number: int, item: Edge) -> str:
-    data = "".join(f'<data key="{EDGE_KEYS[k]}">{xml(v)}</data>' for k, v in item.attributes.items())
-    return f'    <edge source="{xml(item.source)}" target="{xml(item.target)}" id="{item.relation}">{data}</edge>\n'
+def node(node_id: str, attributes: dict[str, str]) -> str:
+    return " || ".join(["'    <node id=\"'", node_id, "'\">'", *_data(NODE_KEYS, attributes), "'</node>'", "chr(10)"])
+
+
+def edge(_number: str, source: str, target: str, relation: str, attributes: dict[str, str]) -> str:
+    return " || ".join(["'    <edge source=\"'", source, "'\" target=\"'", target, "'\" id=\"'", relation, "'\">'",
+                        *_data(EDGE_KEYS, attributes), "'</edge>'", "chr(10)"])
 
 
 WRITER = GraphDialect("graphml", "kg.graphml", header, node, edge, "", "  </graph>\n</graphml>\n")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
@@ -42,10 +43,30 @@ class TableFiles:
         return self.writers[name]
 
     def _write(self, name: str, rows: list[dict]) -> None:
-        table = pa.Table.from_pylist(rows, schema=self.schemas[name])
+        self._write_table(name, pa.Table.from_pylist(rows, schema=self.schemas[name]))
+
+    def add_query(self, connection: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
+        """Stream a query's rows (in its order) into table `name`, in row groups of exactly `batch_size` rows,
+        so that the files do not depend on how the engine happened to chunk its result."""
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for batch in connection.sql(query).to_arrow_reader():
+            pending.append(batch)
+            held += len(batch)
+            while held >= self.batch_size:
+                table = pa.Table.from_batches(pending)
+                self._write_table(name, table.slice(0, self.batch_size))
+                rest = table.slice(self.batch_size)
+                pending, held = rest.to_batches(), len(rest)
+        if held or not self.rows[name]:
+            self._write_table(name, pa.Table.from_batches(pending, schema=pending[0].schema) if pending
+                              else pa.Table.from_pylist([], schema=self.schemas[name]))
+
+    def _write_table(self, name: str, table: pa.Table) -> None:
+        table = table.cast(self.schemas[name]).combine_chunks()
         for writer in self._writer(name):
             writer.write_table(table)
-        self.rows[name] += len(rows)
+        self.rows[name] += len(table)
 
     def add(self, rows: Iterable[tuple[str, dict]]) -> None:
         for name, row in rows:
@@ -61,9 +82,11 @@ class TableFiles:
     def close(self) -> list[Path]:
         """Finish every table (empty ones included) and return the files written."""
         for name, batch in self.batches.items():
-            self._write(name, batch)
+            if batch or not self.rows[name]:
+                self._write(name, batch)
         for name, entities in self.entities.items():
-            self._write(name, [entities[key] for key in sorted(entities)])
+            if entities or not self.rows[name]:
+                self._write(name, [entities[key] for key in sorted(entities)])
         self.stack.close()
         written = []
         for name in self.schemas:

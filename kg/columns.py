@@ -1,0 +1,197 @@
+"""Work records as flat columns: the first step of the columnar build (`kg build`).
+
+DuckDB parses each batch of JSON records in C++ (`json_transform` with the fields kg uses) and flattens
+them with `unnest` into the flat tables below, which hold every value `kg.model.from_record` reads, with
+the same rules (aliases applied to every id but the work's own, DOIs bare, abstracts rebuilt from the
+inverted index, authorships numbered before those without an author are dropped). `kg.transform` turns
+these tables into triples, graph nodes and edges and the export tables; Spark builds the same tables
+from the snapshot (`kg.snapshot`) and runs the same transform.
+
+DuckDB was chosen over pyarrow compute and Polars because the transform is SQL that Spark also runs,
+and because it sorts and deduplicates out of core under a memory limit (bench/RESULTS.md §2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kg.model import FeedFacts
+from kg.sqltext import bare_doi, full_id, text
+
+FLAT_TABLES = {
+    "works": "work_no BIGINT, id VARCHAR, title VARCHAR, abstract VARCHAR, year BIGINT, date VARCHAR, doi VARCHAR, "
+             "type VARCHAR, cited_by_count BIGINT, source_id VARCHAR, source_name VARCHAR, source_type VARCHAR, "
+             "source_issn_l VARCHAR, primary_topic_id VARCHAR, primary_topic_name VARCHAR",
+    "authorships": "work_no BIGINT, work_id VARCHAR, position BIGINT, author_id VARCHAR, name VARCHAR, "
+                   "orcid VARCHAR, is_corresponding BOOLEAN, raw_affiliation VARCHAR",
+    "affiliations": "work_no BIGINT, work_id VARCHAR, position BIGINT, rank BIGINT, author_id VARCHAR, "
+                    "institution_id VARCHAR, name VARCHAR, ror VARCHAR, country VARCHAR",
+    "topics": "work_no BIGINT, work_id VARCHAR, rank BIGINT, topic_id VARCHAR, name VARCHAR",
+    "citations": "work_no BIGINT, work_id VARCHAR, cited_id VARCHAR",
+    "feed": "work_id VARCHAR, feeds VARCHAR, feed_date VARCHAR, upvotes BIGINT, organization VARCHAR, arxiv_id VARCHAR, "
+            "matched_by VARCHAR, match_score DOUBLE",
+    "feed_names": "work_id VARCHAR, feed VARCHAR",
+}
+"""The flat tables the transform reads. `work_no` is the work's rank in id order (the store's order);
+`position` numbers a work's authorships from 1, `rank` a list's items."""
+
+
+def _fields(*names: str) -> dict[str, str]:
+    return {name: "VARCHAR" for name in names}
+
+
+RECORD = {
+    "id": "VARCHAR", "title": "VARCHAR", "display_name": "VARCHAR", "publication_year": "BIGINT",
+    "publication_date": "VARCHAR", "doi": "VARCHAR", "type": "VARCHAR", "cited_by_count": "BIGINT",
+    "primary_location": {"source": _fields("id", "display_name", "type", "issn_l")},
+    "authorships": [{"author": _fields("id", "display_name", "orcid"),
+                     "institutions": [_fields("id", "display_name", "ror", "country_code")],
+                     "is_corresponding": "BOOLEAN", "raw_affiliation_strings": ["VARCHAR"],
+                     "raw_affiliation_string": "VARCHAR"}],
+    "topics": [_fields("id", "display_name")], "primary_topic": _fields("id", "display_name"),
+    "referenced_works": ["VARCHAR"], "abstract_inverted_index": "MAP(VARCHAR, BIGINT[])",
+}
+"""The part of an OpenAlex work record kg reads, as DuckDB's `json_transform` structure."""
+
+_surviving = full_id
+"""Ids other than the work's own are written in full form, and replaced by their surviving ids once every
+batch is in (`_apply_aliases`), as `from_record` does per record."""
+
+ALIASED = {"works": ("source_id", "primary_topic_id"), "authorships": ("author_id",),
+           "affiliations": ("author_id", "institution_id"), "topics": ("topic_id",), "citations": ("cited_id",)}
+"""The flat columns holding ids that a merge in OpenAlex may have replaced."""
+
+
+def _nonempty(expression: str) -> str:
+    return f"CASE WHEN {expression} <> '' THEN {expression} END"
+
+
+_FLATTEN = {
+    "works": f"""
+        SELECT p.work_no, {full_id('r.id')}, CASE WHEN r.title <> '' THEN r.title ELSE r.display_name END,
+               a.abstract, r.publication_year, r.publication_date, {bare_doi('r.doi')}, r.type, r.cited_by_count,
+               CASE WHEN r.primary_location.source.id <> '' THEN {_surviving('r.primary_location.source.id')} END,
+               r.primary_location.source.display_name, r.primary_location.source.type,
+               r.primary_location.source.issn_l,
+               CASE WHEN r.primary_topic.id <> '' THEN {_surviving('r.primary_topic.id')} END,
+               CASE WHEN r.primary_topic.id <> '' THEN r.primary_topic.display_name END
+        FROM parsed p LEFT JOIN abstracts a USING (work_no)""",
+    "authorships": f"""
+        SELECT work_no, work_id, position, {_surviving('a.author.id')}, a.author.display_name,
+               CASE WHEN a.author.orcid <> '' THEN nullif(regexp_extract(a.author.orcid, '([^/]*)/*$', 1), '') END,
+               a.is_corresponding,
+               {_nonempty('''CASE WHEN len(a.raw_affiliation_strings) > 0
+                                  THEN array_to_string(a.raw_affiliation_strings, '; ')
+                                  ELSE a.raw_affiliation_string END''')}
+        FROM parsed_authorships WHERE a.author.id <> ''""",
+    "affiliations": f"""
+        SELECT work_no, work_id, position, rank, {_surviving('author_id')}, {_surviving('i.id')}, i.display_name,
+               i.ror, i.country_code
+        FROM (SELECT work_no, work_id, position, a.author.id AS author_id, unnest(a.institutions) AS i,
+                     generate_subscripts(a.institutions, 1) AS rank
+              FROM parsed_authorships WHERE a.author.id <> '')
+        WHERE i.id <> ''""",
+    "topics": f"""
+        SELECT work_no, work_id, rank, {_surviving('t.id')}, t.display_name
+        FROM (SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.topics) AS t,
+                     generate_subscripts(r.topics, 1) AS rank FROM parsed)
+        WHERE t.id <> ''""",
+    "citations": f"""
+        SELECT DISTINCT work_no, work_id, {_surviving('reference')}
+        FROM (SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.referenced_works) AS reference FROM parsed)""",
+}
+_PARSED_AUTHORSHIPS = f"""
+    CREATE OR REPLACE TEMP TABLE parsed_authorships AS
+    SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.authorships) AS a,
+           generate_subscripts(r.authorships, 1) AS position
+    FROM parsed"""
+
+_ABSTRACTS = """
+    CREATE OR REPLACE TEMP TABLE abstracts AS
+    WITH entries AS (
+        SELECT work_no, unnest(map_entries(r.abstract_inverted_index)) AS entry,
+               generate_subscripts(map_entries(r.abstract_inverted_index), 1) AS entry_rank
+        FROM parsed WHERE cardinality(r.abstract_inverted_index) > 0),
+    words AS (SELECT work_no, entry_rank, entry.key AS word, unnest(entry.value) AS place FROM entries),
+    placed AS (SELECT work_no, place, arg_max(word, entry_rank) AS word FROM words GROUP BY work_no, place)
+    SELECT work_no, nullif(string_agg(word, ' ' ORDER BY place), '') AS abstract FROM placed GROUP BY work_no"""
+"""`kg.model.abstract_text`: words in place order; when two words claim one place, the later one wins."""
+
+
+def connect(scratch: Path, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that spills to `scratch` instead of growing past `memory_limit`."""
+    connection = duckdb.connect()
+    connection.execute(f"SET temp_directory = {text(str(scratch))}")
+    connection.execute(f"SET memory_limit = {text(memory_limit)}")
+    connection.execute("SET preserve_insertion_order = false")
+    connection.execute("SET enable_progress_bar = false")
+    for name, columns in FLAT_TABLES.items():
+        connection.execute(f"CREATE TABLE {name} ({columns})")
+    return connection
+
+
+def load_records(connection: duckdb.DuckDBPyConnection, records: Iterable[str], aliases: dict[str, str],
+                 feed: dict[str, FeedFacts], batch_size: int = 20_000,
+                 progress: Callable[[int], None] = lambda done: None) -> int:
+    """Parse and flatten JSON work records (given in id order) into the flat tables; returns how many.
+    `progress` hears the running count after each batch."""
+    _load_feed(connection, feed)
+    structure = text(json.dumps(RECORD))
+    count = 0
+    batch: list[str] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == batch_size:
+            count = _load_batch(connection, batch, count, structure)
+            batch = []
+            progress(count)
+    if batch:
+        count = _load_batch(connection, batch, count, structure)
+    if aliases:
+        _apply_aliases(connection, aliases)
+    return count
+
+
+def _apply_aliases(connection: duckdb.DuckDBPyConnection, aliases: dict[str, str]) -> None:
+    """Replace merged ids by the surviving ones; a work that cited both a merged id and its survivor cites
+    the survivor once."""
+    connection.register("aliases", pa.table({"old": list(aliases), "new": list(aliases.values())}))
+    for table, columns in ALIASED.items():
+        for column in columns:
+            connection.execute(f"UPDATE {table} SET {column} = aliases.new FROM aliases WHERE {column} = aliases.old")
+    connection.execute("CREATE OR REPLACE TABLE citations AS SELECT DISTINCT * FROM citations")
+
+
+def _load_batch(connection: duckdb.DuckDBPyConnection, records: list[str], first: int, structure: str) -> int:
+    connection.register("raw", pa.table({"work_no": pa.array(range(first, first + len(records)), pa.int64()),
+                                         "record": pa.array(records, pa.string())}))
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT work_no, json_transform(record, {structure}) AS r "
+                       "FROM raw")
+    connection.execute(_PARSED_AUTHORSHIPS)
+    connection.execute(_ABSTRACTS)
+    for name, select in _FLATTEN.items():
+        connection.execute(f"INSERT INTO {name} {select}")
+    return first + len(records)
+
+
+def _load_feed(connection: duckdb.DuckDBPyConnection, feed: dict[str, FeedFacts]) -> None:
+    ids = sorted(feed)
+    facts = pa.table({
+        "work_id": ids, "feeds": [";".join(filter(None, feed[i].feeds)) or None for i in ids],
+        "feed_date": [feed[i].feed_date for i in ids],
+        "upvotes": pa.array([feed[i].upvotes for i in ids], pa.int64()),
+        "organization": [feed[i].organization for i in ids], "arxiv_id": [feed[i].arxiv_id for i in ids],
+        "matched_by": [feed[i].matched_by for i in ids],
+        "match_score": pa.array([feed[i].match_score for i in ids], pa.float64())})
+    names = pa.table({"work_id": [i for i in ids for _ in feed[i].feeds],
+                      "feed": [name for i in ids for name in feed[i].feeds]}, schema=pa.schema(
+                          [("work_id", pa.string()), ("feed", pa.string())]))
+    connection.register("feed_facts", facts)
+    connection.register("feed_name_rows", names)
+    connection.execute("INSERT INTO feed SELECT * FROM feed_facts")
+    connection.execute("INSERT INTO feed_names SELECT * FROM feed_name_rows")

@@ -1,0 +1,269 @@
+"""The columnar transform: flat work tables (`kg.columns`) → triples, graph nodes and edges, export tables.
+
+It is SQL text, one definition for two engines: DuckDB runs it in `kg build`, Spark SQL in
+`kg snapshot build`. Each output is a SELECT over the flat tables, so the engine vectorises and
+parallelises it, and sorting and deduplication happen in the engine, out of core when large. Its output
+equals the per-record functions it replaced (`rdf.work_lines`, `graph.work_elements`,
+`tables.work_rows`; tests/test_transform.py compares them): same triples, same nodes with the same
+settled attributes, same edges in the same order, same table rows.
+
+`Dialect` holds the few spellings the engines do not share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import XSD
+
+from kg.rdf import SEMOPENALEX, T
+from kg.sqltext import concat, nt_escape, short, text
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """`matches` formats a regular-expression test of ({0}: value, {1}: pattern); `struct` names the function
+    that makes a comparable tuple of its arguments."""
+
+    name: str
+    matches: str
+    struct: str
+
+
+DUCKDB = Dialect("duckdb", "regexp_matches({0}, {1})", "row")
+SPARK = Dialect("spark", "({0} rlike {1})", "struct")
+
+
+def _line(subject: str, predicate: str, object_: str) -> str:
+    """An N-Triples line (with its newline) from three SQL expressions."""
+    return concat(subject, "' '", predicate, "' '", object_, "' .'", "chr(10)")
+
+
+def _iri_of(kind: str, expression: str) -> str:
+    return concat(text(f"<{SEMOPENALEX}{kind}/"), short(expression), "'>'")
+
+
+def _term(curie: str) -> str:
+    return text(T[curie])
+
+
+class _Triples:
+    """The SELECTs whose union is every triple; one method per part of `rdf.work_lines`."""
+
+    def __init__(self, dialect: Dialect):
+        self.dialect = dialect
+
+    def literal(self, expression: str) -> str:
+        return concat("chr(34)", nt_escape(expression, self.dialect.matches), "chr(34)")
+
+    def typed(self, expression: str, datatype: str) -> str:
+        return concat(self.literal(expression), text(f"^^<{datatype}>"))
+
+    def selects(self) -> list[str]:
+        w = _iri_of("work", "w.id")
+        work_facts = [
+            (_term("rdf:type"), _term("soa:Work"), "TRUE"),
+            (_term("owl:sameAs"), concat("'<'", "w.id", "'>'"), "TRUE"),
+            (_term("dcterms:title"), self.literal("w.title"), "w.title IS NOT NULL"),
+            (_term("dcterms:abstract"), self.literal("w.abstract"), "w.abstract <> ''"),
+            (_term("fabio:hasPublicationYear"), self.typed("CAST(w.year AS STRING)", XSD.integer), "w.year IS NOT NULL"),
+            (_term("prism:publicationDate"), self.typed("w.date", XSD.date), "w.date <> ''"),
+            (_term("datacite:doi"), self.literal("w.doi"), "w.doi <> ''"),
+            (_term("soa:citedByCount"), self.typed("CAST(w.cited_by_count AS STRING)", XSD.integer),
+             "w.cited_by_count IS NOT NULL"),
+            (_term("soa:hasPrimaryTopic"), _iri_of("topic", "w.primary_topic_id"), "w.primary_topic_id IS NOT NULL"),
+        ]
+        selects = [f"SELECT {_line(w, p, o)} AS line FROM works w WHERE {where}" for p, o, where in work_facts]
+        selects.append(f"SELECT {_line(_iri_of('work', 'c.work_id'), _term('cito:cites'), _iri_of('work', 'c.cited_id'))}"
+                       " AS line FROM citations c")
+        selects += self._source() + self._authorships() + self._topics() + self._feed()
+        return selects
+
+    def _source(self) -> list[str]:
+        w, s = _iri_of("work", "w.id"), _iri_of("source", "w.source_id")
+        location = concat(text(f"<{SEMOPENALEX}location/"), short("w.id"), "'-primary>'")
+        lines = [(w, _term("soa:hasPrimaryLocation"), location), (w, _term("soa:hasLocation"), location),
+                 (location, _term("rdf:type"), _term("soa:Location")), (location, _term("soa:hasSource"), s),
+                 (s, _term("rdf:type"), _term("soa:Source"))]
+        selects = [f"SELECT {_line(*parts)} AS line FROM works w WHERE w.source_id IS NOT NULL" for parts in lines]
+        selects.append(f"SELECT {_line(s, _term('foaf:name'), self.literal('w.source_name'))} AS line FROM works w "
+                       "WHERE w.source_id IS NOT NULL AND w.source_name <> ''")
+        return selects
+
+    def _authorships(self) -> list[str]:
+        w, a = _iri_of("work", "s.work_id"), _iri_of("author", "s.author_id")
+        node = concat(text(f"<{SEMOPENALEX}authorship/"), short("s.work_id"), short("s.author_id"), "'>'")
+        facts = [
+            (w, _term("soa:hasAuthorship"), node, "TRUE"), (w, _term("dcterms:creator"), a, "TRUE"),
+            (node, _term("rdf:type"), _term("soa:Authorship"), "TRUE"), (node, _term("soa:hasAuthor"), a, "TRUE"),
+            (node, _term("soa:position"), self.typed("CAST(s.position AS STRING)", XSD.integer), "TRUE"),
+            (node, _term("soa:isCorresponding"),
+             self.typed("CASE WHEN s.is_corresponding THEN 'true' ELSE 'false' END", XSD.boolean),
+             "s.is_corresponding IS NOT NULL"),
+            (node, _term("soa:rawAffiliation"), self.literal("s.raw_affiliation"), "s.raw_affiliation <> ''"),
+            (a, _term("rdf:type"), _term("soa:Author"), "TRUE"),
+            (a, _term("foaf:name"), self.literal("s.name"), "s.name <> ''"),
+            (a, _term("dbo:orcidId"), self.literal("s.orcid"), "s.orcid <> ''"),
+        ]
+        selects = [f"SELECT {_line(s_, p, o)} AS line FROM authorships s WHERE {where}" for s_, p, o, where in facts]
+        i = _iri_of("institution", "f.institution_id")
+        node = concat(text(f"<{SEMOPENALEX}authorship/"), short("f.work_id"), short("f.author_id"), "'>'")
+        affiliation = [
+            (node, _term("soa:hasOrganization"), i, "TRUE"),
+            (_iri_of("author", "f.author_id"), _term("org:memberOf"), i, "TRUE"),
+            (i, _term("rdf:type"), _term("soa:Institution"), "TRUE"),
+            (i, _term("foaf:name"), self.literal("f.name"), "f.name <> ''"),
+            (i, _term("soa:ror"), self.literal("regexp_extract(f.ror, '([^/]*)/*$', 1)"), "f.ror <> ''"),
+            (i, _term("dbp:countryCode"), self.literal("f.country"), "f.country <> ''"),
+        ]
+        selects += [f"SELECT {_line(s_, p, o)} AS line FROM affiliations f WHERE {where}"
+                    for s_, p, o, where in affiliation]
+        return selects
+
+    def _topics(self) -> list[str]:
+        every = ("SELECT work_id, topic_id, name FROM topics UNION ALL SELECT id, primary_topic_id, "
+                 "primary_topic_name FROM works WHERE primary_topic_id IS NOT NULL")
+        t = _iri_of("topic", "t.topic_id")
+        facts = [(_iri_of("work", "t.work_id"), _term("soa:hasTopic"), t, "TRUE"),
+                 (t, _term("rdf:type"), _term("soa:Topic"), "TRUE"),
+                 (t, _term("skos:prefLabel"), self.literal("t.name"), "t.name <> ''")]
+        return [f"SELECT {_line(s, p, o)} AS line FROM ({every}) t WHERE {where}" for s, p, o, where in facts]
+
+    def _feed(self) -> list[str]:
+        w = _iri_of("work", "f.work_id")
+        score = ("CASE WHEN round(f.match_score, 4) = 0 THEN '0' ELSE regexp_replace("
+                 "CAST(CAST(round(f.match_score, 4) AS DECIMAL(20, 4)) AS STRING), '[.]?0+$', '') END")
+        facts = [
+            (_term("rdf:type"), _term("kg:FeedWork"), "TRUE"),
+            (_term("kg:feedDate"), self.typed("f.feed_date", XSD.date), "f.feed_date <> ''"),
+            (_term("kg:upvotes"), self.typed("CAST(f.upvotes AS STRING)", XSD.integer), "f.upvotes IS NOT NULL"),
+            (_term("kg:organization"), self.literal("f.organization"), "f.organization <> ''"),
+            (_term("kg:arxivId"), self.literal("f.arxiv_id"), "f.arxiv_id <> ''"),
+            (_term("kg:matchedBy"), self.literal("f.matched_by"), "f.matched_by <> ''"),
+            (_term("kg:matchScore"), self.typed(score, XSD.decimal), "f.match_score IS NOT NULL"),
+        ]
+        selects = [f"SELECT {_line(w, p, o)} AS line FROM feed f JOIN works USING (work_id) WHERE {where}"
+                   .replace("USING (work_id)", "ON works.id = f.work_id") for p, o, where in facts]
+        selects.append(f"SELECT {_line(w, _term('kg:feed'), self.literal('f.feed'))} AS line "
+                       "FROM feed_names f JOIN works ON works.id = f.work_id")
+        return selects
+
+
+def triples(dialect: Dialect) -> str:
+    """Every N-Triples line of the works (one string column, `line`), repeats included: shared entities
+    are described by every work that names them. The engine sorts and deduplicates."""
+    return "\nUNION ALL\n".join(_Triples(dialect).selects())
+
+
+
+# Graph nodes. A work's own node is complete; every other node is settled from its sightings as
+# `graph.merge_node` does: each attribute from the earliest sighting (works in id order) that has it.
+_SIGHTINGS = """
+    SELECT cited_id AS id, work_no, 0 AS position, 0 AS rank, 'work' AS kind, NULL AS name, NULL AS orcid,
+           NULL AS ror, NULL AS country, NULL AS source_type FROM citations
+    UNION ALL SELECT author_id, work_no, position, 0, 'author', name, orcid, NULL, NULL, NULL FROM authorships
+    UNION ALL SELECT institution_id, work_no, position, rank, 'institution', name, NULL, ror, country, NULL
+              FROM affiliations
+    UNION ALL SELECT source_id, work_no, 0, 0, 'source', source_name, NULL, NULL, NULL, source_type
+              FROM works WHERE source_id IS NOT NULL
+    UNION ALL SELECT topic_id, work_no, 0, rank, 'topic', name, NULL, NULL, NULL, NULL FROM topics
+    UNION ALL SELECT primary_topic_id, work_no, 0, 1000000, 'topic', primary_topic_name, NULL, NULL, NULL, NULL
+              FROM works WHERE primary_topic_id IS NOT NULL"""
+
+
+def _earliest(column: str, dialect: Dialect) -> str:
+    return f"min_by({column}, {dialect.struct}(work_no, position, rank)) FILTER (WHERE {column} IS NOT NULL)"
+
+
+NODE_COLUMNS = ["id", "kind", "label", "title", "year", "doi", "cited_by_count", "feed", "hydrated", "upvotes",
+                "arxiv_id", "name", "orcid", "ror", "country", "source_type"]
+"""The node table's columns: the id, then `graph.NODE_ATTRIBUTES` in order (NULL: not set)."""
+NODE_ORDER = "part, number, id"
+"""The order `kg build` writes nodes in: works in id order, then the other nodes by id."""
+
+
+def nodes(dialect: Dialect) -> str:
+    """Every graph node, with the keys of `NODE_ORDER`."""
+    settled = ", ".join(_earliest(c, dialect) + f" AS {c}" for c in ("kind", "name", "orcid", "ror", "country", "source_type"))
+    return f"""
+    SELECT {', '.join(NODE_COLUMNS)}, part, number FROM (
+        SELECT w.id, 'work' AS kind, w.title AS label, w.title, w.year, w.doi, w.cited_by_count,
+               f.work_id IS NOT NULL AS feed, TRUE AS hydrated, f.upvotes, f.arxiv_id, NULL AS name,
+               NULL AS orcid, NULL AS ror, NULL AS country, NULL AS source_type, 0 AS part, w.work_no AS number
+        FROM works w LEFT JOIN feed f ON f.work_id = w.id
+        UNION ALL
+        SELECT id, kind, name, NULL, NULL, NULL, NULL, CASE WHEN kind = 'work' THEN FALSE END,
+               CASE WHEN kind = 'work' THEN FALSE END, NULL, NULL, name, orcid, ror, country, source_type, 1, 0
+        FROM (SELECT id, {settled} FROM ({_SIGHTINGS}) s
+              WHERE NOT EXISTS (SELECT 1 FROM works w WHERE w.id = s.id) GROUP BY id)
+    )"""
+
+
+EDGE_COLUMNS = {"relation": "relation", "position": "position", "primary": "is_primary"}
+"""Edge attribute (`graph.EDGE_ATTRIBUTES`) → its column in `edges`."""
+EDGE_ORDER = "work_no, part, position_key, rank, target"
+"""The order `kg build` writes edges in, numbering them from 0: by work, then as `graph.work_elements` lists
+them."""
+
+
+def edges(dialect: Dialect) -> str:
+    """Every graph edge, with the keys of `EDGE_ORDER`; affiliations repeat across works and are kept once,
+    where first seen."""
+    first = f"{dialect.struct}(work_no, position, rank)"
+    return f"""
+    SELECT source, target, relation, position_attribute AS position, primary_attribute AS is_primary,
+           work_no, part, position AS position_key, rank
+    FROM (
+        SELECT work_no, 0 AS part, 0 AS position, 0 AS rank, work_id AS source, cited_id AS target,
+               'cites' AS relation, NULL AS position_attribute, NULL AS primary_attribute FROM citations
+        UNION ALL
+        SELECT work_no, 1, min(position), 0, author_id, work_id, 'authored', min(position), NULL
+        FROM authorships GROUP BY work_no, author_id, work_id
+        UNION ALL
+        SELECT min(work_no), 1, min_by(position, {first}), min_by(rank, {first}) + 1, author_id, institution_id,
+               'affiliated_with', NULL, NULL
+        FROM affiliations GROUP BY author_id, institution_id
+        UNION ALL
+        SELECT work_no, 2, 0, 0, id, source_id, 'published_in', NULL, NULL FROM works WHERE source_id IS NOT NULL
+        UNION ALL
+        SELECT t.work_no, 3, 0, min(t.rank), t.work_id, t.topic_id, 'has_topic', NULL,
+               coalesce(t.topic_id = any_value(w.primary_topic_id), FALSE)
+        FROM (SELECT work_no, work_id, rank, topic_id FROM topics
+              UNION ALL SELECT work_no, id, 1000000, primary_topic_id FROM works WHERE primary_topic_id IS NOT NULL) t
+        JOIN works w ON w.work_no = t.work_no
+        GROUP BY t.work_no, t.work_id, t.topic_id
+    )"""
+
+
+def _first_sighting(table: str, columns: str, order: str) -> str:
+    return (f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER (PARTITION BY id ORDER BY {order}) AS seen "
+            f"FROM {table}) WHERE seen = 1 ORDER BY id")
+
+
+TABLES = {
+    "works": """
+        SELECT w.id, w.title, w.abstract, w.year, w.date, w.doi, w.type, w.cited_by_count, w.source_id,
+               w.primary_topic_id, f.work_id IS NOT NULL AS is_feed, f.feeds, f.upvotes, f.arxiv_id, f.matched_by,
+               f.match_score, (SELECT count(*) FROM citations c WHERE c.work_no = w.work_no) AS reference_count
+        FROM works w LEFT JOIN feed f ON f.work_id = w.id ORDER BY w.work_no""",
+    "authors": _first_sighting("(SELECT author_id AS id, name, orcid, work_no, position FROM authorships)",
+                               "id, name, orcid", "work_no, position"),
+    "institutions": _first_sighting(
+        "(SELECT institution_id AS id, name, ror, country, work_no, position, rank FROM affiliations)",
+        "id, name, ror, country", "work_no, position, rank"),
+    "sources": _first_sighting(
+        "(SELECT source_id AS id, source_name AS name, source_type AS type, source_issn_l AS issn_l, work_no "
+        "FROM works WHERE source_id IS NOT NULL)", "id, name, type, issn_l", "work_no"),
+    "topics": _first_sighting(
+        "(SELECT topic_id AS id, name, work_no, rank FROM topics UNION ALL SELECT primary_topic_id, "
+        "primary_topic_name, work_no, 1000000 FROM works WHERE primary_topic_id IS NOT NULL)", "id, name",
+        "work_no, rank"),
+    "authorships": """
+        SELECT s.work_id, s.author_id, s.position, i.institution_ids, s.is_corresponding, s.raw_affiliation
+        FROM authorships s LEFT JOIN (
+            SELECT work_no, position, string_agg(institution_id, ';' ORDER BY rank) AS institution_ids
+            FROM affiliations GROUP BY work_no, position) i ON i.work_no = s.work_no AND i.position = s.position
+        ORDER BY s.work_no, s.position""",
+    "citations": "SELECT work_id AS citing_id, cited_id FROM citations ORDER BY work_no, cited_id",
+}
+"""The export tables (`kg.tables.SCHEMAS`) as SELECTs over the flat tables, rows in `kg build`'s order."""
