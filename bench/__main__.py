@@ -51,7 +51,7 @@ def bench_build(works: int) -> None:
     rows.append(row("kg build (columnar, all formats)", kg))
     baseline = _baseline_checkout() if works <= int(os.environ.get("KG_BENCH_BASELINE_MAX", "100000")) else None
     if baseline:
-        old = job("build-kg", str(store), str(WORK / f"export-{works}-{BASELINE}"), pythonpath=baseline)
+        old = job("build-kg", str(store), str(WORK / f"export-{works}-{BASELINE}"), checkout=baseline)
         rows.append(row(f"kg build per record ({BASELINE}, all formats)", old))
         rows.append(["ratio columnar / per record", "", f"{old['seconds'] / kg['seconds']:.1f}× faster", "", ""])
     if works <= int(os.environ.get("KG_BENCH_RDFLIB_MAX", "100000")):

@@ -19,11 +19,9 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {memory:.0f} GiB, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
 
 
-def job(*args: str, pythonpath: Path | None = None) -> dict:
-    """Run `bench.jobs` in a fresh process; `pythonpath` puts another checkout's `kg` first on its path."""
-    env = {**os.environ, "PYTHONPATH": str(pythonpath)} if pythonpath else None
-    result = subprocess.run([sys.executable, "-m", "bench.jobs", *args], capture_output=True, text=True, cwd=ROOT,
-                            env=env)
+def job(*args: str, checkout: Path = ROOT) -> dict:
+    """Run `bench.jobs` in a fresh process, with the `kg` (and `bench`) of `checkout`: this one by default."""
+    result = subprocess.run([sys.executable, "-m", "bench.jobs", *args], capture_output=True, text=True, cwd=checkout)
     if result.returncode:
         raise SystemExit(f"bench job {args} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])

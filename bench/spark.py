@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 SNAPSHOT_WORKS = 250_000_000  # OpenAlex works in the snapshot, order of magnitude
-SEMOPENALEX_DAYS = (3, 4)     # SemOpenAlex's published conversion time on 16 vCPU
+SEMOPENALEX_DAYS = (3, 4)     # SemOpenAlex's published conversion time on 16 vCPU (works projection)
+SEMOPENALEX_TRIPLES = 26.4e9  # SemOpenAlex's transform: 26.4B triples in 1-2 days on 16 vCPU (issue #19)
+SEMOPENALEX_TRIPLE_DAYS = (1, 2)
 SPARK_MEMORY = "8g"           # driver memory in local mode: the whole job's
 
 
@@ -65,6 +67,13 @@ def bench_spark(works: int, references: int, cores: int | None = None) -> None:
                 [[f"{counts['works']:,}", f"{counts['triples']:,}", f"{seconds:,.0f}",
                   f"{counts['works'] / seconds:,.0f}", f"{per_core:,.0f}", f"{projection_days:.2f} days",
                   f"{SEMOPENALEX_DAYS[0]}–{SEMOPENALEX_DAYS[1]} days"]]))
+    triples_per_core = counts["triples"] / seconds / cores
+    theirs = [SEMOPENALEX_TRIPLES / (days * 86400 * 16) for days in SEMOPENALEX_TRIPLE_DAYS]
+    print("\n" + table(["triples/s per core, kg (Spark local)", "SemOpenAlex's transform, triples/s per vCPU "
+                        f"({SEMOPENALEX_TRIPLES / 1e9:.1f}B triples in {SEMOPENALEX_TRIPLE_DAYS[0]}–"
+                        f"{SEMOPENALEX_TRIPLE_DAYS[1]} days on 16 vCPU)", "ratio"],
+                       [[f"{triples_per_core:,.0f}", f"{theirs[1]:,.0f}–{theirs[0]:,.0f}",
+                         f"{triples_per_core / theirs[0]:.1f}–{triples_per_core / theirs[1]:.1f}×"]]))
     print("\nPhases (time since the job began reading records):\n")
     print("\n".join(f"* {phase}" for phase in phases))
     print("\nThe projection assumes linear scaling per core, which a shuffle-heavy job (distinct + sort of every "

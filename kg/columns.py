@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -123,9 +125,11 @@ _ABSTRACTS = """
 """`kg.model.abstract_text`: words in place order; when two words claim one place, the later one wins."""
 
 
-def connect(scratch: Path, memory_limit: str = "3GB") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that spills to `scratch` instead of growing past `memory_limit`."""
-    connection = duckdb.connect()
+def connect(scratch: Path, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB database in `scratch` with the flat tables, empty. On disk, so that its tables are
+    compressed and its memory stays under `memory_limit` however many works there are (an in-memory
+    database would hold every table)."""
+    connection = duckdb.connect(str(scratch / "flat.duckdb"))
     connection.execute(f"SET temp_directory = {text(str(scratch))}")
     connection.execute(f"SET memory_limit = {text(memory_limit)}")
     connection.execute("SET preserve_insertion_order = false")
@@ -143,15 +147,14 @@ def load_records(connection: duckdb.DuckDBPyConnection, records: Iterable[str], 
     _load_feed(connection, feed)
     structure = text(json.dumps(RECORD))
     count = 0
-    batch: list[str] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) == batch_size:
-            count = _load_batch(connection, batch, count, structure)
-            batch = []
+    # Reading the next batch (SQLite, then Arrow) overlaps with DuckDB parsing this one: DuckDB releases the GIL.
+    with ThreadPoolExecutor(1) as reader:
+        batches = iter(lambda: list(islice(records, batch_size)), [])
+        upcoming = reader.submit(_arrow_batch, next(batches, []))
+        while (raw := upcoming.result()).num_rows:
+            upcoming = reader.submit(_arrow_batch, next(batches, []))
+            count = _load_batch(connection, raw, count, structure)
             progress(count)
-    if batch:
-        count = _load_batch(connection, batch, count, structure)
     if aliases:
         _apply_aliases(connection, aliases)
     return count
@@ -167,16 +170,22 @@ def _apply_aliases(connection: duckdb.DuckDBPyConnection, aliases: dict[str, str
     connection.execute("CREATE OR REPLACE TABLE citations AS SELECT DISTINCT * FROM citations")
 
 
-def _load_batch(connection: duckdb.DuckDBPyConnection, records: list[str], first: int, structure: str) -> int:
-    connection.register("raw", pa.table({"work_no": pa.array(range(first, first + len(records)), pa.int64()),
-                                         "record": pa.array(records, pa.string())}))
+def _arrow_batch(records: list[str]) -> pa.Table:
+    return pa.table({"record": pa.array(records, pa.string())})
+
+
+def _load_batch(connection: duckdb.DuckDBPyConnection, records: pa.Table, first: int, structure: str) -> int:
+    raw = records.append_column("work_no", pa.array(range(first, first + records.num_rows), pa.int64()))
+    threads = int(connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    # DuckDB scans an Arrow table one record batch per thread: one batch per thread parses on every core.
+    connection.register("raw", pa.Table.from_batches(raw.to_batches(max_chunksize=-(-raw.num_rows // threads))))
     connection.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT work_no, json_transform(record, {structure}) AS r "
                        "FROM raw")
     connection.execute(_PARSED_AUTHORSHIPS)
     connection.execute(_ABSTRACTS)
     for name, select in _FLATTEN.items():
         connection.execute(f"INSERT INTO {name} {select}")
-    return first + len(records)
+    return first + records.num_rows
 
 
 def _load_feed(connection: duckdb.DuckDBPyConnection, feed: dict[str, FeedFacts]) -> None:

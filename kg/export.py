@@ -162,6 +162,17 @@ def _cited_works(store: Store, facts: dict[str, FeedFacts], cite_all: bool) -> l
     return [from_record(record, aliases, facts.get(full_id(record["id"]))) for record in records]
 
 
+def _serialiser_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for the RDF serialisers: Oxigraph holds the GIL while it parses and writes, so threads
+    would take turns. They are forked when the build begins, while the process is small and DuckDB has not
+    started its threads; a spawned worker would instead re-run the caller's script if it lacks a
+    `__main__` guard."""
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    pool = ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
+    pool.submit(int).result()  # with fork, the first task starts every worker
+    return pool
+
+
 def _previous_threads(export: Path) -> Threads | None:
     return load_threads(export) if (export / "threads.json").exists() else None
 
@@ -170,7 +181,9 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     """Build into `out` (a staging folder); `previous` holds the previous export, which thread ids and the
     history of changes carry over from."""
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
+    rdf_writers = [w for w in writers.WRITERS if isinstance(w, writers.RdfWriter)]
+    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
+            _serialiser_pool(len(rdf_writers)) as pool:
         inputs = {"store": store_path.name, **store.counts()}
         connection = columns.connect(Path(scratch_name))
         say("reading works")
@@ -211,6 +224,8 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         triples = write_sorted_lines(
             connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM thread_triples", out / "kg.nt")
         written.append(out / "kg.nt")
+        say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes, meanwhile the rest")
+        serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]
         say("making graph nodes and edges")
         connection.execute(f"CREATE TABLE graph_nodes AS SELECT *, row_number() OVER (ORDER BY {transform.NODE_ORDER}) "
                            f"AS ordinal FROM ({transform.nodes(transform.DUCKDB)})")
@@ -218,18 +233,15 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
                            f"- 1 AS number FROM ({transform.edges(transform.DUCKDB)})")
         cited = _cited_works(store, facts, cite_all)
         keys = citation_keys(cited)
-        rdf_writers = [w for w in writers.WRITERS if isinstance(w, writers.RdfWriter)]
-        say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes")
-        with ProcessPoolExecutor(max(1, len(rdf_writers)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]
-            for writer in writers.WRITERS:
-                if isinstance(writer, writers.CitationWriter):
-                    writer.write(cited, keys, out / writer.file)
-                elif isinstance(writer, writers.GraphDialect):
-                    say(f"writing {writer.file}")
-                    write_graph(connection, writer, out / writer.file)
-            for future in serialising:
-                future.result()
+        for writer in writers.WRITERS:
+            if isinstance(writer, writers.CitationWriter):
+                writer.write(cited, keys, out / writer.file)
+            elif isinstance(writer, writers.GraphDialect):
+                say(f"writing {writer.file}")
+                write_graph(connection, writer, out / writer.file)
+        say(f"waiting for {', '.join(w.file for w in rdf_writers)}")
+        for future in serialising:
+            future.result()
         written += [out / w.file for w in writers.WRITERS]
         graph_counts = graph_file_counts(connection)
         connection.close()

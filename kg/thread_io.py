@@ -21,9 +21,10 @@ def _split(value) -> list[str]:
 
 def read_thread_input(tables: Path) -> tuple[ThreadInput, dict[str, str]]:
     """The threads' input from the export tables, reading only the citations around the feed."""
-    works = pd.read_parquet(tables / "works.parquet", columns=["id", "title", "abstract", "year", "is_feed",
-                                                               "primary_topic_id"])
+    works = pd.read_parquet(tables / "works.parquet", columns=["id", "year", "is_feed", "primary_topic_id"])
     feed = sorted(works.loc[works.is_feed, "id"])
+    texts = pd.read_parquet(tables / "works.parquet", columns=["id", "title", "abstract"],
+                            filters=[("id", "in", feed)]) if feed else pd.DataFrame(columns=["id", "title", "abstract"])
     feed_set = set(feed)
     around = pq.read_table(tables / "citations.parquet",
                            filters=[[("citing_id", "in", feed)], [("cited_id", "in", feed)]]).to_pandas() \
@@ -53,7 +54,7 @@ def read_thread_input(tables: Path) -> tuple[ThreadInput, dict[str, str]]:
         year={w: int(y) for w, y in zip(works.id, works.year) if pd.notna(y)},
         reference_links=list(zip(links.citing_id, links.cited_id)),
         texts={w: " ".join(t for t in (title, abstract) if isinstance(t, str))
-               for w, title, abstract in zip(works.id, works.title, works.abstract) if w in feed_set},
+               for w, title, abstract in zip(texts.id, texts.title, texts.abstract)},
     ), {t: n for t, n in zip(topics.id, topics.name) if n}
 
 
