@@ -84,6 +84,7 @@ def spark_session(master: str | None, shuffle_partitions: int, memory: str | Non
     try:
         return (builder.appName(app)
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")  # kg reports its phases itself
                 .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                 .config("spark.sql.execution.arrow.maxRecordsPerBatch", "1000")
                 .getOrCreate())

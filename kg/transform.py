@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rdflib import XSD
 
+from kg.graph import NODE_ATTRIBUTES
 from kg.rdf import SEMOPENALEX, T
 from kg.sqltext import concat, nt_escape, short, text
 
@@ -23,15 +24,17 @@ from kg.sqltext import concat, nt_escape, short, text
 @dataclass(frozen=True)
 class Dialect:
     """`matches` formats a regular-expression test of ({0}: value, {1}: pattern); `struct` names the function
-    that makes a comparable tuple of its arguments."""
+    that makes a comparable tuple of its arguments; `explode` formats one row per item of a list of
+    expressions ({0})."""
 
     name: str
     matches: str
     struct: str
+    explode: str
 
 
-DUCKDB = Dialect("duckdb", "regexp_matches({0}, {1})", "row")
-SPARK = Dialect("spark", "({0} rlike {1})", "struct")
+DUCKDB = Dialect("duckdb", "regexp_matches({0}, {1})", "row", "unnest(list_value({0}))")
+SPARK = Dialect("spark", "({0} rlike {1})", "struct", "explode(array({0}))")
 
 
 def _line(subject: str, predicate: str, object_: str) -> str:
@@ -60,40 +63,54 @@ class _Triples:
         return concat(self.literal(expression), text(f"^^<{datatype}>"))
 
     def selects(self) -> list[str]:
+        """One SELECT per table read, so each table is scanned once: a row's candidate lines go into an array
+        that is exploded, and the lines whose condition failed (NULL) are dropped."""
         w = _iri_of("work", "w.id")
         work_facts = [
-            (_term("rdf:type"), _term("soa:Work"), "TRUE"),
-            (_term("owl:sameAs"), concat("'<'", "w.id", "'>'"), "TRUE"),
-            (_term("dcterms:title"), self.literal("w.title"), "w.title IS NOT NULL"),
-            (_term("dcterms:abstract"), self.literal("w.abstract"), "w.abstract <> ''"),
-            (_term("fabio:hasPublicationYear"), self.typed("CAST(w.year AS STRING)", XSD.integer), "w.year IS NOT NULL"),
-            (_term("prism:publicationDate"), self.typed("w.date", XSD.date), "w.date <> ''"),
-            (_term("datacite:doi"), self.literal("w.doi"), "w.doi <> ''"),
-            (_term("soa:citedByCount"), self.typed("CAST(w.cited_by_count AS STRING)", XSD.integer),
+            (w, _term("rdf:type"), _term("soa:Work"), "TRUE"),
+            (w, _term("owl:sameAs"), concat("'<'", "w.id", "'>'"), "TRUE"),
+            (w, _term("dcterms:title"), self.literal("w.title"), "w.title IS NOT NULL"),
+            (w, _term("dcterms:abstract"), self.literal("w.abstract"), "w.abstract <> ''"),
+            (w, _term("fabio:hasPublicationYear"), self.typed("CAST(w.year AS STRING)", XSD.integer),
+             "w.year IS NOT NULL"),
+            (w, _term("prism:publicationDate"), self.typed("w.date", XSD.date), "w.date <> ''"),
+            (w, _term("datacite:doi"), self.literal("w.doi"), "w.doi <> ''"),
+            (w, _term("soa:citedByCount"), self.typed("CAST(w.cited_by_count AS STRING)", XSD.integer),
              "w.cited_by_count IS NOT NULL"),
-            (_term("soa:hasPrimaryTopic"), _iri_of("topic", "w.primary_topic_id"), "w.primary_topic_id IS NOT NULL"),
+            (w, _term("soa:hasPrimaryTopic"), _iri_of("topic", "w.primary_topic_id"), "w.primary_topic_id IS NOT NULL"),
         ]
-        selects = [f"SELECT {_line(w, p, o)} AS line FROM works w WHERE {where}" for p, o, where in work_facts]
-        selects.append(f"SELECT {_line(_iri_of('work', 'c.work_id'), _term('cito:cites'), _iri_of('work', 'c.cited_id'))}"
-                       " AS line FROM citations c")
-        selects += self._source() + self._authorships() + self._topics() + self._feed()
-        return selects
+        citation = [(_iri_of("work", "c.work_id"), _term("cito:cites"), _iri_of("work", "c.cited_id"), "TRUE")]
+        return [self._select("works w", work_facts + self._source()),
+                self._select("citations c", citation),
+                self._select("authorships s", self._authorships()),
+                self._select("affiliations f", self._affiliations()),
+                self._select("(SELECT work_id, topic_id, name FROM topics UNION ALL SELECT id, primary_topic_id, "
+                             "primary_topic_name FROM works WHERE primary_topic_id IS NOT NULL) t", self._topics()),
+                self._select("feed f JOIN works ON works.id = f.work_id", self._feed()),
+                self._select("feed_names f JOIN works ON works.id = f.work_id",
+                             [(_iri_of("work", "f.work_id"), _term("kg:feed"), self.literal("f.feed"), "TRUE")])]
 
-    def _source(self) -> list[str]:
+    def _select(self, source: str, facts: list[tuple[str, str, str, str]]) -> str:
+        lines = [_line(s, p, o) if where == "TRUE" else f"CASE WHEN {where} THEN {_line(s, p, o)} END"
+                 for s, p, o, where in facts]
+        if len(lines) == 1:
+            return f"SELECT {lines[0]} AS line FROM {source}"
+        return (f"SELECT line FROM (SELECT {self.dialect.explode.format(', '.join(lines))} AS line FROM {source}) "
+                "candidates WHERE line IS NOT NULL")
+
+    def _source(self) -> list[tuple[str, str, str, str]]:
         w, s = _iri_of("work", "w.id"), _iri_of("source", "w.source_id")
         location = concat(text(f"<{SEMOPENALEX}location/"), short("w.id"), "'-primary>'")
-        lines = [(w, _term("soa:hasPrimaryLocation"), location), (w, _term("soa:hasLocation"), location),
+        facts = [(w, _term("soa:hasPrimaryLocation"), location), (w, _term("soa:hasLocation"), location),
                  (location, _term("rdf:type"), _term("soa:Location")), (location, _term("soa:hasSource"), s),
                  (s, _term("rdf:type"), _term("soa:Source"))]
-        selects = [f"SELECT {_line(*parts)} AS line FROM works w WHERE w.source_id IS NOT NULL" for parts in lines]
-        selects.append(f"SELECT {_line(s, _term('foaf:name'), self.literal('w.source_name'))} AS line FROM works w "
-                       "WHERE w.source_id IS NOT NULL AND w.source_name <> ''")
-        return selects
+        return [(*fact, "w.source_id IS NOT NULL") for fact in facts] + [
+            (s, _term("foaf:name"), self.literal("w.source_name"), "w.source_id IS NOT NULL AND w.source_name <> ''")]
 
-    def _authorships(self) -> list[str]:
+    def _authorships(self) -> list[tuple[str, str, str, str]]:
         w, a = _iri_of("work", "s.work_id"), _iri_of("author", "s.author_id")
         node = concat(text(f"<{SEMOPENALEX}authorship/"), short("s.work_id"), short("s.author_id"), "'>'")
-        facts = [
+        return [
             (w, _term("soa:hasAuthorship"), node, "TRUE"), (w, _term("dcterms:creator"), a, "TRUE"),
             (node, _term("rdf:type"), _term("soa:Authorship"), "TRUE"), (node, _term("soa:hasAuthor"), a, "TRUE"),
             (node, _term("soa:position"), self.typed("CAST(s.position AS STRING)", XSD.integer), "TRUE"),
@@ -105,10 +122,11 @@ class _Triples:
             (a, _term("foaf:name"), self.literal("s.name"), "s.name <> ''"),
             (a, _term("dbo:orcidId"), self.literal("s.orcid"), "s.orcid <> ''"),
         ]
-        selects = [f"SELECT {_line(s_, p, o)} AS line FROM authorships s WHERE {where}" for s_, p, o, where in facts]
+
+    def _affiliations(self) -> list[tuple[str, str, str, str]]:
         i = _iri_of("institution", "f.institution_id")
         node = concat(text(f"<{SEMOPENALEX}authorship/"), short("f.work_id"), short("f.author_id"), "'>'")
-        affiliation = [
+        return [
             (node, _term("soa:hasOrganization"), i, "TRUE"),
             (_iri_of("author", "f.author_id"), _term("org:memberOf"), i, "TRUE"),
             (i, _term("rdf:type"), _term("soa:Institution"), "TRUE"),
@@ -116,44 +134,32 @@ class _Triples:
             (i, _term("soa:ror"), self.literal("regexp_extract(f.ror, '([^/]*)/*$', 1)"), "f.ror <> ''"),
             (i, _term("dbp:countryCode"), self.literal("f.country"), "f.country <> ''"),
         ]
-        selects += [f"SELECT {_line(s_, p, o)} AS line FROM affiliations f WHERE {where}"
-                    for s_, p, o, where in affiliation]
-        return selects
 
-    def _topics(self) -> list[str]:
-        every = ("SELECT work_id, topic_id, name FROM topics UNION ALL SELECT id, primary_topic_id, "
-                 "primary_topic_name FROM works WHERE primary_topic_id IS NOT NULL")
+    def _topics(self) -> list[tuple[str, str, str, str]]:
         t = _iri_of("topic", "t.topic_id")
-        facts = [(_iri_of("work", "t.work_id"), _term("soa:hasTopic"), t, "TRUE"),
-                 (t, _term("rdf:type"), _term("soa:Topic"), "TRUE"),
-                 (t, _term("skos:prefLabel"), self.literal("t.name"), "t.name <> ''")]
-        return [f"SELECT {_line(s, p, o)} AS line FROM ({every}) t WHERE {where}" for s, p, o, where in facts]
+        return [(_iri_of("work", "t.work_id"), _term("soa:hasTopic"), t, "TRUE"),
+                (t, _term("rdf:type"), _term("soa:Topic"), "TRUE"),
+                (t, _term("skos:prefLabel"), self.literal("t.name"), "t.name <> ''")]
 
-    def _feed(self) -> list[str]:
+    def _feed(self) -> list[tuple[str, str, str, str]]:
         w = _iri_of("work", "f.work_id")
         score = ("CASE WHEN round(f.match_score, 4) = 0 THEN '0' ELSE regexp_replace("
                  "CAST(CAST(round(f.match_score, 4) AS DECIMAL(20, 4)) AS STRING), '[.]?0+$', '') END")
-        facts = [
-            (_term("rdf:type"), _term("kg:FeedWork"), "TRUE"),
-            (_term("kg:feedDate"), self.typed("f.feed_date", XSD.date), "f.feed_date <> ''"),
-            (_term("kg:upvotes"), self.typed("CAST(f.upvotes AS STRING)", XSD.integer), "f.upvotes IS NOT NULL"),
-            (_term("kg:organization"), self.literal("f.organization"), "f.organization <> ''"),
-            (_term("kg:arxivId"), self.literal("f.arxiv_id"), "f.arxiv_id <> ''"),
-            (_term("kg:matchedBy"), self.literal("f.matched_by"), "f.matched_by <> ''"),
-            (_term("kg:matchScore"), self.typed(score, XSD.decimal), "f.match_score IS NOT NULL"),
+        return [
+            (w, _term("rdf:type"), _term("kg:FeedWork"), "TRUE"),
+            (w, _term("kg:feedDate"), self.typed("f.feed_date", XSD.date), "f.feed_date <> ''"),
+            (w, _term("kg:upvotes"), self.typed("CAST(f.upvotes AS STRING)", XSD.integer), "f.upvotes IS NOT NULL"),
+            (w, _term("kg:organization"), self.literal("f.organization"), "f.organization <> ''"),
+            (w, _term("kg:arxivId"), self.literal("f.arxiv_id"), "f.arxiv_id <> ''"),
+            (w, _term("kg:matchedBy"), self.literal("f.matched_by"), "f.matched_by <> ''"),
+            (w, _term("kg:matchScore"), self.typed(score, XSD.decimal), "f.match_score IS NOT NULL"),
         ]
-        selects = [f"SELECT {_line(w, p, o)} AS line FROM feed f JOIN works USING (work_id) WHERE {where}"
-                   .replace("USING (work_id)", "ON works.id = f.work_id") for p, o, where in facts]
-        selects.append(f"SELECT {_line(w, _term('kg:feed'), self.literal('f.feed'))} AS line "
-                       "FROM feed_names f JOIN works ON works.id = f.work_id")
-        return selects
 
 
 def triples(dialect: Dialect) -> str:
     """Every N-Triples line of the works (one string column, `line`), repeats included: shared entities
     are described by every work that names them. The engine sorts and deduplicates."""
     return "\nUNION ALL\n".join(_Triples(dialect).selects())
-
 
 
 # Graph nodes. A work's own node is complete; every other node is settled from its sightings as
@@ -175,8 +181,7 @@ def _earliest(column: str, dialect: Dialect) -> str:
     return f"min_by({column}, {dialect.struct}(work_no, position, rank)) FILTER (WHERE {column} IS NOT NULL)"
 
 
-NODE_COLUMNS = ["id", "kind", "label", "title", "year", "doi", "cited_by_count", "feed", "hydrated", "upvotes",
-                "arxiv_id", "name", "orcid", "ror", "country", "source_type"]
+NODE_COLUMNS = ["id", *NODE_ATTRIBUTES]
 """The node table's columns: the id, then `graph.NODE_ATTRIBUTES` in order (NULL: not set)."""
 NODE_ORDER = "part, number, id"
 """The order `kg build` writes nodes in: works in id order, then the other nodes by id."""
