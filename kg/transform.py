@@ -163,18 +163,19 @@ def triples(dialect: Dialect) -> str:
 
 
 # Graph nodes. A work's own node is complete; every other node is settled from its sightings as
-# `graph.merge_node` does: each attribute from the earliest sighting (works in id order) that has it.
-_SIGHTINGS = """
-    SELECT cited_id AS id, work_no, 0 AS position, 0 AS rank, 'work' AS kind, NULL AS name, NULL AS orcid,
-           NULL AS ror, NULL AS country, NULL AS source_type FROM citations
-    UNION ALL SELECT author_id, work_no, position, 0, 'author', name, orcid, NULL, NULL, NULL FROM authorships
-    UNION ALL SELECT institution_id, work_no, position, rank, 'institution', name, NULL, ror, country, NULL
-              FROM affiliations
-    UNION ALL SELECT source_id, work_no, 0, 0, 'source', source_name, NULL, NULL, NULL, source_type
-              FROM works WHERE source_id IS NOT NULL
-    UNION ALL SELECT topic_id, work_no, 0, rank, 'topic', name, NULL, NULL, NULL, NULL FROM topics
-    UNION ALL SELECT primary_topic_id, work_no, 0, 1000000, 'topic', primary_topic_name, NULL, NULL, NULL, NULL
-              FROM works WHERE primary_topic_id IS NOT NULL"""
+# `graph.merge_node` does: each attribute from the earliest sighting (works in id order) that has it. An id
+# names one kind of entity (W…, A…, I…, S…, T…), so each kind is settled from its own table: cited works
+# carry no attribute to settle, and the aggregates stay small.
+_SIGHTINGS = {
+    "author": ("SELECT author_id AS id, work_no, position, 0 AS rank, name, orcid FROM authorships", ("name", "orcid")),
+    "institution": ("SELECT institution_id AS id, work_no, position, rank, name, ror, country FROM affiliations",
+                    ("name", "ror", "country")),
+    "source": ("SELECT source_id AS id, work_no, 0 AS position, 0 AS rank, source_name AS name, source_type "
+               "FROM works WHERE source_id IS NOT NULL", ("name", "source_type")),
+    "topic": ("SELECT topic_id AS id, work_no, 0 AS position, rank, name FROM topics UNION ALL "
+              "SELECT primary_topic_id, work_no, 0, 1000000, primary_topic_name FROM works "
+              "WHERE primary_topic_id IS NOT NULL", ("name",)),
+}
 
 
 def _earliest(column: str, dialect: Dialect) -> str:
@@ -187,21 +188,29 @@ NODE_ORDER = "part, number, id"
 """The order `kg build` writes nodes in: works in id order, then the other nodes by id."""
 
 
+def _settled(kind: str, dialect: Dialect) -> str:
+    source, attributes = _SIGHTINGS[kind]
+    values = {name: f"{_earliest(name, dialect)}" for name in attributes}
+    columns = {name: values.get(name, "NULL") for name in NODE_ATTRIBUTES}
+    columns.update(kind=f"'{kind}'", label=values["name"])
+    return (f"SELECT id, {', '.join(f'{value} AS {name}' for name, value in columns.items())}, 1 AS part, "
+            f"0 AS number FROM ({source}) s WHERE NOT EXISTS (SELECT 1 FROM works w WHERE w.id = s.id) GROUP BY id")
+
+
 def nodes(dialect: Dialect) -> str:
     """Every graph node, with the keys of `NODE_ORDER`."""
-    settled = ", ".join(_earliest(c, dialect) + f" AS {c}" for c in ("kind", "name", "orcid", "ror", "country", "source_type"))
-    return f"""
-    SELECT {', '.join(NODE_COLUMNS)}, part, number FROM (
-        SELECT w.id, 'work' AS kind, w.title AS label, w.title, w.year, w.doi, w.cited_by_count,
-               f.work_id IS NOT NULL AS feed, TRUE AS hydrated, f.upvotes, f.arxiv_id, NULL AS name,
-               NULL AS orcid, NULL AS ror, NULL AS country, NULL AS source_type, 0 AS part, w.work_no AS number
-        FROM works w LEFT JOIN feed f ON f.work_id = w.id
-        UNION ALL
-        SELECT id, kind, name, NULL, NULL, NULL, NULL, CASE WHEN kind = 'work' THEN FALSE END,
-               CASE WHEN kind = 'work' THEN FALSE END, NULL, NULL, name, orcid, ror, country, source_type, 1, 0
-        FROM (SELECT id, {settled} FROM ({_SIGHTINGS}) s
-              WHERE NOT EXISTS (SELECT 1 FROM works w WHERE w.id = s.id) GROUP BY id)
-    )"""
+    work = {name: "NULL" for name in NODE_ATTRIBUTES}
+    work.update(kind="'work'", label="w.title", title="w.title", year="w.year", doi="w.doi",
+                cited_by_count="w.cited_by_count", feed="f.work_id IS NOT NULL", hydrated="TRUE", upvotes="f.upvotes",
+                arxiv_id="f.arxiv_id")
+    cited = {name: "NULL" for name in NODE_ATTRIBUTES}
+    cited.update(kind="'work'", feed="FALSE", hydrated="FALSE")
+    return "\nUNION ALL\n".join([
+        f"SELECT w.id, {', '.join(f'{v} AS {k}' for k, v in work.items())}, 0 AS part, w.work_no AS number "
+        "FROM works w LEFT JOIN feed f ON f.work_id = w.id",
+        f"SELECT DISTINCT c.cited_id AS id, {', '.join(f'{v} AS {k}' for k, v in cited.items())}, 1 AS part, "
+        "0 AS number FROM citations c WHERE NOT EXISTS (SELECT 1 FROM works w WHERE w.id = c.cited_id)",
+        *(_settled(kind, dialect) for kind in _SIGHTINGS)])
 
 
 EDGE_COLUMNS = {"relation": "relation", "position": "position", "primary": "is_primary"}
