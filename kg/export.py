@@ -109,7 +109,8 @@ def stream_works(store: Store) -> Iterator[Work]:
         yield from_record(record, aliases, facts.get(full_id(record["id"])))
 
 
-def tables_of(works: list[Work]) -> dict[str, pd.DataFrame]:
+def table_rows(works: list[Work]) -> dict[str, list[dict]]:
+    """The export tables' rows, per record: entity tables keep each id's first row, sorted by id."""
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     entities: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_TABLES}
     for work in works:
@@ -120,6 +121,11 @@ def tables_of(works: list[Work]) -> dict[str, pd.DataFrame]:
                 rows[name].append(row)
     for name, seen in entities.items():
         rows[name] = [seen[key] for key in sorted(seen)]
+    return rows
+
+
+def tables_of(works: list[Work]) -> dict[str, pd.DataFrame]:
+    rows = table_rows(works)
     return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]).to_pandas() for name in TABLES}
 
 

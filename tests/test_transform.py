@@ -15,13 +15,13 @@ import pytest
 from conftest import PAGES, REAL, WORLD
 from kg import columns, transform
 from kg.enrich import Enricher
-from kg.export import feed_facts, stream_works
+from kg.export import feed_facts, stream_works, table_rows
 from kg.feeds import read_inputs
 from kg.graph import merge_node, work_elements
 from kg.rdf import work_lines
 from kg.sources.local import Snapshot
 from kg.store import FULL, Store
-from kg.tables import ENTITY_TABLES, SCHEMAS, work_rows
+from kg.tables import SCHEMAS
 
 
 def real_store(path: Path) -> Path:
@@ -65,15 +65,7 @@ def per_record(store_path: Path) -> dict:
                 seen_edges.add((edge.source, edge.target, edge.relation))
             edges.append((edge.source, edge.target, edge.attributes))
     hydrated = {node_id for node_id, _ in complete}
-    rows: dict[str, list[dict]] = {name: [] for name in SCHEMAS}
-    entities: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_TABLES}
-    for work in works:
-        for name, row in work_rows(work):
-            if name in entities:
-                entities[name].setdefault(row["id"], row)
-            else:
-                rows[name].append(row)
-    rows.update({name: [found[key] for key in sorted(found)] for name, found in entities.items()})
+    rows = table_rows(works)
     return {"triples": triples, "nodes": complete + [(i, partial[i]) for i in sorted(partial.keys() - hydrated)],
             "edges": edges, "tables": rows}
 
