@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from kg.model import FeedFacts
-from kg.sqltext import bare_doi, full_id, text
+from kg.sqltext import bare_doi, full_id, nonempty, text
 
 FLAT_TABLES = {
     "works": "work_no BIGINT, id VARCHAR, title VARCHAR, abstract VARCHAR, year BIGINT, date VARCHAR, doi VARCHAR, "
@@ -60,51 +60,45 @@ RECORD = {
 }
 """The part of an OpenAlex work record kg reads, as DuckDB's `json_transform` structure."""
 
-_surviving = full_id
-"""Ids other than the work's own are written in full form, and replaced by their surviving ids once every
-batch is in (`_apply_aliases`), as `from_record` does per record."""
-
+# Ids other than the work's own are written in full form here and replaced by their surviving ids once every
+# batch is in (`_apply_aliases`), as `from_record` does per record.
 ALIASED = {"works": ("source_id", "primary_topic_id"), "authorships": ("author_id",),
            "affiliations": ("author_id", "institution_id"), "topics": ("topic_id",), "citations": ("cited_id",)}
 """The flat columns holding ids that a merge in OpenAlex may have replaced."""
-
-
-def _nonempty(expression: str) -> str:
-    return f"CASE WHEN {expression} <> '' THEN {expression} END"
 
 
 _FLATTEN = {
     "works": f"""
         SELECT p.work_no, {full_id('r.id')}, CASE WHEN r.title <> '' THEN r.title ELSE r.display_name END,
                a.abstract, r.publication_year, r.publication_date, {bare_doi('r.doi')}, r.type, r.cited_by_count,
-               CASE WHEN r.primary_location.source.id <> '' THEN {_surviving('r.primary_location.source.id')} END,
+               CASE WHEN r.primary_location.source.id <> '' THEN {full_id('r.primary_location.source.id')} END,
                r.primary_location.source.display_name, r.primary_location.source.type,
                r.primary_location.source.issn_l,
-               CASE WHEN r.primary_topic.id <> '' THEN {_surviving('r.primary_topic.id')} END,
+               CASE WHEN r.primary_topic.id <> '' THEN {full_id('r.primary_topic.id')} END,
                CASE WHEN r.primary_topic.id <> '' THEN r.primary_topic.display_name END
         FROM parsed p LEFT JOIN abstracts a USING (work_no)""",
     "authorships": f"""
-        SELECT work_no, work_id, position, {_surviving('a.author.id')}, a.author.display_name,
+        SELECT work_no, work_id, position, {full_id('a.author.id')}, a.author.display_name,
                CASE WHEN a.author.orcid <> '' THEN nullif(regexp_extract(a.author.orcid, '([^/]*)/*$', 1), '') END,
                a.is_corresponding,
-               {_nonempty('''CASE WHEN len(a.raw_affiliation_strings) > 0
+               {nonempty('''CASE WHEN len(a.raw_affiliation_strings) > 0
                                   THEN array_to_string(a.raw_affiliation_strings, '; ')
                                   ELSE a.raw_affiliation_string END''')}
         FROM parsed_authorships WHERE a.author.id <> ''""",
     "affiliations": f"""
-        SELECT work_no, work_id, position, rank, {_surviving('author_id')}, {_surviving('i.id')}, i.display_name,
+        SELECT work_no, work_id, position, rank, {full_id('author_id')}, {full_id('i.id')}, i.display_name,
                i.ror, i.country_code
         FROM (SELECT work_no, work_id, position, a.author.id AS author_id, unnest(a.institutions) AS i,
                      generate_subscripts(a.institutions, 1) AS rank
               FROM parsed_authorships WHERE a.author.id <> '')
         WHERE i.id <> ''""",
     "topics": f"""
-        SELECT work_no, work_id, rank, {_surviving('t.id')}, t.display_name
+        SELECT work_no, work_id, rank, {full_id('t.id')}, t.display_name
         FROM (SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.topics) AS t,
                      generate_subscripts(r.topics, 1) AS rank FROM parsed)
         WHERE t.id <> ''""",
     "citations": f"""
-        SELECT DISTINCT work_no, work_id, {_surviving('reference')}
+        SELECT DISTINCT work_no, work_id, {full_id('reference')}
         FROM (SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.referenced_works) AS reference FROM parsed)""",
 }
 _PARSED_AUTHORSHIPS = f"""

@@ -36,7 +36,7 @@ from kg.columns import ALIASED, FLAT_TABLES, RECORD
 from kg.errors import SnapshotError
 from kg.feeds import FeedPaper
 from kg.sources.local import merged_ids
-from kg.sqltext import bare_doi, full_id
+from kg.sqltext import bare_doi, full_id, nonempty
 
 
 def work_files(root: Path) -> list[Path]:
@@ -109,10 +109,6 @@ def spark_type(structure: object) -> str:
             "MAP(VARCHAR, BIGINT[])": "MAP<STRING, ARRAY<BIGINT>>"}[str(structure)]
 
 
-def _nonempty(expression: str) -> str:
-    return f"CASE WHEN {expression} <> '' THEN {expression} END"
-
-
 FLATTEN = {
     "works": f"""
         SELECT p.work_no, p.work_id AS id, CASE WHEN r.title <> '' THEN r.title ELSE r.display_name END AS title,
@@ -131,7 +127,7 @@ FLATTEN = {
                CASE WHEN a.author.orcid <> '' THEN nullif(regexp_extract(a.author.orcid, '([^/]*)/*$', 1), '') END
                    AS orcid,
                a.is_corresponding AS is_corresponding,
-               {_nonempty('CASE WHEN size(a.raw_affiliation_strings) > 0 THEN array_join(a.raw_affiliation_strings, '
+               {nonempty('CASE WHEN size(a.raw_affiliation_strings) > 0 THEN array_join(a.raw_affiliation_strings, '
                           "'; ') ELSE a.raw_affiliation_string END")} AS raw_affiliation
         FROM parsed p LATERAL VIEW posexplode(p.r.authorships) t AS place, a
         WHERE a.author.id <> ''""",

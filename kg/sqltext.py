@@ -22,6 +22,11 @@ def concat(*parts: str) -> str:
     return "(" + " || ".join(parts) + ")"
 
 
+def nonempty(expression: str) -> str:
+    """The value, or NULL when it is empty (Python's `value or None`)."""
+    return f"CASE WHEN {expression} <> '' THEN {expression} END"
+
+
 def last_segment(expression: str) -> str:
     """`kg.ids.last_segment`: the last path segment, trailing slashes ignored."""
     return f"regexp_extract({expression}, '([^/]*)/*$', 1)"
