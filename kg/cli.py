@@ -314,18 +314,20 @@ def matches(out, store, as_json) -> None:
 @out_options
 @click.option("--cite-all", is_flag=True,
               help="Put every work of the graph, not only the feed's, into feed.bib, feed.ris and feed.json.")
-def build(out, store, cite_all) -> None:
+@click.option("--memory-limit", default="2GB", show_default=True,
+              help="What the build's engine (DuckDB) may hold in memory; beyond it, it spills to disk.")
+def build(out, store, cite_all, memory_limit) -> None:
     """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables,
     BibTeX/RIS/CSL-JSON)."""
-    build_and_report(existing_store(out, store), out, cite_all)
+    build_and_report(existing_store(out, store), out, cite_all, memory_limit)
 
 
-def build_and_report(store: Path, out: Path, cite_all: bool = False):
+def build_and_report(store: Path, out: Path, cite_all: bool = False, memory_limit: str = "2GB"):
     from kg.export import build as build_exports
 
     console = stderr()
     manifest = build_exports(store, out, progress=lambda message: console.print(f"build: {message}"),
-                             cite_all=cite_all)
+                             cite_all=cite_all, memory_limit=memory_limit)
     counts = manifest.counts
     console.print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
                   f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "

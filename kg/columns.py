@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from kg.errors import BuildError
 from kg.model import FeedFacts
 from kg.sqltext import bare_doi, full_id, nonempty, text
 
@@ -41,6 +42,11 @@ FLAT_TABLES = {
 }
 """The flat tables the transform reads. `work_no` is the work's rank in id order (the store's order);
 `position` numbers a work's authorships from 1, `rank` a list's items."""
+
+
+MEMORY_LIMIT = "2GB"
+"""What DuckDB may hold in memory during a build; beyond it, sorts and aggregates spill to the scratch
+folder. The build's process as a whole peaks above it (Python, Arrow batches): about 2.2 GB at 1M works."""
 
 
 def _fields(*names: str) -> dict[str, str]:
@@ -119,13 +125,17 @@ _ABSTRACTS = """
 """`kg.model.abstract_text`: words in place order; when two words claim one place, the later one wins."""
 
 
-def connect(scratch: Path, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
+def connect(scratch: Path, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """A DuckDB database in `scratch` with the flat tables, empty. On disk, so that its tables are
     compressed and its memory stays under `memory_limit` however many works there are (an in-memory
     database would hold every table)."""
     connection = duckdb.connect(str(scratch / "flat.duckdb"))
     connection.execute(f"SET temp_directory = {text(str(scratch))}")
-    connection.execute(f"SET memory_limit = {text(memory_limit)}")
+    try:
+        connection.execute(f"SET memory_limit = {text(memory_limit)}")
+    except duckdb.Error:
+        connection.close()
+        raise BuildError(f"memory limit {memory_limit!r} is not a size; write it like 2GB or 500MB") from None
     connection.execute("SET preserve_insertion_order = false")
     connection.execute("SET enable_progress_bar = false")
     for name, columns in FLAT_TABLES.items():

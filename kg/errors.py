@@ -47,3 +47,7 @@ class ReportError(KgError):
 
 class SnapshotError(KgError):
     """The OpenAlex snapshot or the Spark job cannot be used as asked."""
+
+
+class BuildError(KgError):
+    """`kg build` cannot finish as asked (its memory limit is too small for the graph)."""

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import networkx as nx
 import pandas as pd
 import pyarrow as pa
@@ -31,7 +32,7 @@ from kg import __version__, columns, transform, writers
 from kg.changes import History, baseline, read_history, run_changes
 from kg.coverage import summarise
 from kg.digest import write_digest
-from kg.errors import KgError
+from kg.errors import BuildError, KgError
 from kg.feeds import FeedPaper
 from kg.graph import build_graph
 from kg.ids import full_id
@@ -150,15 +151,21 @@ def _sha256(path: Path) -> str:
 
 
 def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None,
-          cite_all: bool = False) -> Manifest:
+          cite_all: bool = False, memory_limit: str = columns.MEMORY_LIMIT) -> Manifest:
     """Write every export file from the store, streaming, then a manifest of them.
 
     The export is built in a staging folder and swapped in as a whole (`kg.writers.staging`): an
     interrupted build leaves the previous export exactly as it was, and two builds of one folder wait
-    for each other instead of interleaving.
+    for each other instead of interleaving. `memory_limit` bounds what the engine (DuckDB) holds.
     """
-    with staged_export(out) as stage:
-        return _build_into(store_path, stage, out, progress or (lambda message: None), cite_all)
+    try:
+        with staged_export(out) as stage:
+            return _build_into(store_path, stage, out, progress or (lambda message: None), cite_all, memory_limit)
+    except duckdb.OutOfMemoryException as error:
+        raise BuildError(
+            f"kg build needed more than its memory limit of {memory_limit} ({str(error).splitlines()[0]}); "
+            f"{out} is as it was. Rerun with a larger --memory-limit if the machine has the memory, or build a "
+            "graph this large with `kg snapshot build` (Spark).") from None
 
 
 def _cited_works(store: Store, facts: dict[str, FeedFacts], cite_all: bool) -> list[Work]:
@@ -183,7 +190,8 @@ def _previous_threads(export: Path) -> Threads | None:
     return load_threads(export) if (export / "threads.json").exists() else None
 
 
-def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str], None], cite_all: bool) -> Manifest:
+def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str], None], cite_all: bool,
+                memory_limit: str) -> Manifest:
     """Build into `out` (a staging folder); `previous` holds the previous export, which thread ids and the
     history of changes carry over from."""
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
@@ -191,7 +199,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
             _serialiser_pool(len(rdf_writers)) as pool:
         inputs = {"store": store_path.name, **store.counts()}
-        connection = columns.connect(Path(scratch_name))
+        connection = columns.connect(Path(scratch_name), memory_limit)
         say("reading works")
         facts = feed_facts(store.feed_papers(), store.resolutions())
         works = columns.load_records(connection, store.work_texts(), store.aliases(), facts,
@@ -233,10 +241,8 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes, meanwhile the rest")
         serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]
         say("making graph nodes and edges")
-        connection.execute(f"CREATE TABLE graph_nodes AS SELECT *, row_number() OVER (ORDER BY {transform.NODE_ORDER}) "
-                           f"AS ordinal FROM ({transform.nodes(transform.DUCKDB)})")
-        connection.execute(f"CREATE TABLE graph_edges AS SELECT *, row_number() OVER (ORDER BY {transform.EDGE_ORDER}) "
-                           f"- 1 AS number FROM ({transform.edges(transform.DUCKDB)})")
+        connection.execute(f"CREATE TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
+        connection.execute(f"CREATE TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
         cited = _cited_works(store, facts, cite_all)
         keys = citation_keys(cited)
         for writer in writers.WRITERS:

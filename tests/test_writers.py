@@ -63,10 +63,10 @@ def test_graph_dialects_escape_what_xml_forbids(tmp_path):
     connection.execute("CREATE TABLE graph_nodes AS SELECT 'https://openalex.org/A\x0b&<1>' AS id, 'author' AS kind, "
                        "'Ann \"A\" <&>' AS label, NULL AS title, NULL AS year, NULL AS doi, NULL AS cited_by_count, "
                        "NULL AS feed, NULL AS hydrated, NULL AS upvotes, NULL AS arxiv_id, 'Ann' AS name, NULL AS orcid, "
-                       "NULL AS ror, NULL AS country, NULL AS source_type, 1 AS ordinal")
+                       "NULL AS ror, NULL AS country, NULL AS source_type, 1 AS part, 0 AS number")
     connection.execute("CREATE TABLE graph_edges AS SELECT 'https://openalex.org/A\x0b&<1>' AS source, "
                        "'https://openalex.org/W1' AS target, 'authored' AS relation, 3 AS position, "
-                       "NULL AS is_primary, 0 AS number")
+                       "NULL AS is_primary, 0 AS work_no, 1 AS part, 3 AS position_key, 0 AS rank")
     for dialect in (writers.writer("graphml"), writers.writer("gexf")):
         text = write_graph(connection, dialect, tmp_path / dialect.file).read_text(encoding="utf-8")
         assert "\x0b" not in text and text.count("A &amp;&lt;1&gt;") == 2 and "Ann &quot;A&quot; &lt;&amp;&gt;" in text
@@ -75,6 +75,33 @@ def test_graph_dialects_escape_what_xml_forbids(tmp_path):
     assert list(graph.edges(data=True)) == [("https://openalex.org/A &<1>", "https://openalex.org/W1",
                                              {"relation": "authored", "position": 3, "id": "authored"})]
 
+
+
+def test_graph_files_sorted_range_by_range_are_the_files_sorted_at_once(demo_export, tmp_path):
+    """Large graphs are sorted in ranges of the sort key, edges numbered on from range to range; the files
+    must not depend on where the ranges fall."""
+    from kg import transform
+    from kg.export import feed_facts
+    from kg.store import Store
+    from kg.writers.lines import key_ranges
+
+    connection = columns.connect(tmp_path)
+    with Store(demo_export / "kg-store.sqlite", read_only=True) as store:
+        facts = feed_facts(store.feed_papers(), store.resolutions())
+        columns.load_records(connection, store.work_texts(), store.aliases(), facts)
+    connection.execute(f"CREATE TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
+    connection.execute(f"CREATE TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
+    small = 20_000
+    assert len(key_ranges(connection, "graph_edges", "work_no", "64", small)) > 5
+    assert len(key_ranges(connection, "graph_nodes", "id", "64", small, where="part = 1")) > 5
+    for dialect in (writers.writer("graphml"), writers.writer("gexf")):
+        whole = write_graph(connection, dialect, tmp_path / "whole" / dialect.file).read_bytes()
+        ranged = write_graph(connection, dialect, tmp_path / "ranged" / dialect.file, sort_bytes=small).read_bytes()
+        assert ranged == whole
+    graph = nx.read_gexf(tmp_path / "ranged" / "kg.gexf")
+    numbers = sorted(int(number) for *_, number in graph.edges(data="id"))
+    assert numbers == list(range(graph.number_of_edges()))
+    assert graph.number_of_edges() == connection.sql("SELECT count(*) FROM graph_edges").fetchall()[0][0]
 
 # -- reference managers: out, and back in ---------------------------------------------------------
 

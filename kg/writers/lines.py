@@ -1,0 +1,69 @@
+"""Files of lines made by the build's engine (DuckDB): each line a value of one text column.
+
+Two things every such writer needs: writing a column's values as they lie in Arrow's buffers (no Python
+string per line), and sorting a table that may be far larger than memory. The second is done range by
+range: split points sampled from the sort key cut the table into ranges that each fit a bounded sort, and
+the ranges, sorted one after another, are one sorted output. One global ORDER BY (or a window over one)
+of tens of millions of rows runs out of DuckDB's memory limit; a range never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow as pa
+
+SORT_BYTES = 256 << 20
+"""About how much a range sorted at once may hold (its rows' weight, in bytes)."""
+
+
+def text_batches(relation: duckdb.DuckDBPyRelation) -> Iterator[pa.LargeStringArray]:
+    """A query's single text column, batch by batch, in the query's order."""
+    for batch in relation.to_arrow_reader():
+        column = batch.column(0)
+        if column.null_count:
+            raise ValueError("a line to write is NULL")
+        yield column if pa.types.is_large_string(column.type) else column.cast(pa.large_string())
+
+
+def write_buffer(column: pa.LargeStringArray, handle: BinaryIO) -> None:
+    """The lines' bytes as they lie in Arrow's data buffer."""
+    if len(column):
+        offsets = memoryview(column.buffers()[1]).cast("q")[column.offset:column.offset + len(column) + 1]
+        handle.write(memoryview(column.buffers()[2])[offsets[0]:offsets[-1]])
+
+
+def write_column(connection: duckdb.DuckDBPyConnection, query: str, handle: BinaryIO,
+                 params: dict[str, Any] | None = None) -> int:
+    """Write a query's single text column (each value a whole line) to `handle`, in the query's order.
+    Returns the lines written."""
+    lines = 0
+    for column in text_batches(connection.sql(query, params=params or None)):
+        write_buffer(column, handle)
+        lines += len(column)
+    return lines
+
+
+def key_ranges(connection: duckdb.DuckDBPyConnection, table: str, key: str, weight: str,
+               budget: int = SORT_BYTES, where: str = "TRUE") -> list[tuple[str, dict[str, Any]]]:
+    """Conditions (SQL with its parameters) cutting the rows of `table` that match `where` into ranges of
+    `key`, in key order, each weighing about `budget` (`weight`: an SQL expression, a row's weight).
+
+    Rows with one key value fall in one range, so a sort that begins with `key` can run range by range."""
+    total = connection.execute(f"SELECT coalesce(sum({weight}), 0) FROM {table} WHERE {where}").fetchall()[0][0]
+    ranges = max(1, -(-int(total) // budget))
+    splits: list[Any] = []
+    if ranges > 1:
+        quantiles = ", ".join(str(k / ranges) for k in range(1, ranges))
+        found = connection.execute(f"SELECT quantile_disc(sort_key, [{quantiles}]) FROM (SELECT {key} AS sort_key "
+                                   f"FROM {table} WHERE {where}) USING SAMPLE 100000 ROWS (reservoir, 7)").fetchall()
+        splits = sorted(set(found[0][0]))
+    bounds = [None, *splits, None]
+    conditions = []
+    for low, high in zip(bounds, bounds[1:]):
+        parts = [*([f"{key} >= $low"] if low is not None else []), *([f"{key} < $high"] if high is not None else [])]
+        conditions.append((" AND ".join(parts) or "TRUE",
+                           {name: value for name, value in (("low", low), ("high", high)) if value is not None}))
+    return conditions
