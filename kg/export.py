@@ -7,8 +7,7 @@ deduplicated and formatted by the engine, out of core when large, then streamed 
 in the folder, and what the latest run changed is written beside them (`kg.changes`, `kg.digest`). Same
 store and previous export in, byte-identical files out: N-Triples are sorted, tables are in id order,
 and the only times written are the runs' own, from the store.
-`load` is the notebook entry point: the same graph as Python objects, in memory, built per record
-(`model.from_record` and the per-work functions the columnar transform is tested against).
+`load` is the notebook entry point: the same graph, from the same transform, as Python objects in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +16,8 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +34,13 @@ from kg.coverage import summarise
 from kg.digest import write_digest
 from kg.errors import BuildError, KgError
 from kg.feeds import FeedPaper
-from kg.graph import build_graph
+from kg.graph import EDGE_ATTRIBUTES, graph_from
 from kg.ids import full_id
 from kg.model import FeedFacts, Work, from_record
-from kg.rdf import PREFIXES, ntriples_lines, rdflib_graph, thread_lines, work_lines
+from kg.rdf import PREFIXES, rdflib_graph, thread_lines
 from kg.resolve import Resolution
 from kg.store import Store
-from kg.tables import ENTITY_TABLES, FEED_SCHEMAS, SCHEMAS, TABLES, THREAD_SCHEMAS, feed_entry_rows, thread_rows, work_rows
+from kg.tables import FEED_SCHEMAS, SCHEMAS, THREAD_SCHEMAS, feed_entry_rows, thread_rows
 from kg.thread_io import load_threads, read_thread_input, with_names
 from kg.threads import Threads, find_threads, similarity_graph
 from kg.writers.citations import citation_keys
@@ -102,44 +102,36 @@ def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> d
     return facts
 
 
-def stream_works(store: Store) -> Iterator[Work]:
-    """The store's works as model objects, streamed in id order."""
+def flat_tables(store: Store, scratch: Path, memory_limit: str = columns.MEMORY_LIMIT,
+                progress: Callable[[int], None] = lambda done: None
+                ) -> tuple[duckdb.DuckDBPyConnection, dict[str, FeedFacts], int]:
+    """The store's works loaded into the flat tables (`kg.columns`) of a DuckDB database in `scratch`: the
+    connection, the feed facts per work and how many works there are."""
+    connection = columns.connect(scratch, memory_limit)
     facts = feed_facts(store.feed_papers(), store.resolutions())
-    aliases = store.aliases()
-    for record in store.works():
-        yield from_record(record, aliases, facts.get(full_id(record["id"])))
-
-
-def table_rows(works: list[Work]) -> dict[str, list[dict]]:
-    """The export tables' rows, per record: entity tables keep each id's first row, sorted by id."""
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    entities: dict[str, dict[str, dict]] = {name: {} for name in ENTITY_TABLES}
-    for work in works:
-        for name, row in work_rows(work):
-            if name in entities:
-                entities[name].setdefault(row["id"], row)
-            else:
-                rows[name].append(row)
-    for name, seen in entities.items():
-        rows[name] = [seen[key] for key in sorted(seen)]
-    return rows
-
-
-def tables_of(works: list[Work]) -> dict[str, pd.DataFrame]:
-    rows = table_rows(works)
-    return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name]).to_pandas() for name in TABLES}
+    works = columns.load_records(connection, store.work_texts(), store.aliases(), facts, progress=progress)
+    return connection, facts, works
 
 
 def load(store_path: Path | str) -> KnowledgeGraph:
-    """The knowledge graph of a store as Python objects (networkx, rdflib, pandas), for notebooks.
-
-    It holds everything in memory; `build` writes the same graph to files
-    without doing so.
-    """
-    with Store(Path(store_path), read_only=True) as store:
-        works = list(stream_works(store))
-    lines = ntriples_lines(line for work in works for line in work_lines(work))
-    return KnowledgeGraph(works, build_graph(works), rdflib_graph(lines), tables_of(works))
+    """The knowledge graph of a store as Python objects (networkx, rdflib, pandas), for notebooks: what
+    `kg build` writes, from the same transform, held in memory."""
+    with Store(Path(store_path), read_only=True) as store, tempfile.TemporaryDirectory(prefix="kg-load-") as scratch:
+        connection, facts, _ = flat_tables(store, Path(scratch))
+        aliases = store.aliases()
+        works = [from_record(record, aliases, facts.get(full_id(record["id"]))) for record in store.works()]
+        edge_columns = ", ".join(["source", "target", *(transform.EDGE_COLUMNS[name] for name in EDGE_ATTRIBUTES)])
+        graph = graph_from(
+            connection.sql(f"SELECT {', '.join(transform.NODE_COLUMNS)} FROM ({transform.nodes(transform.DUCKDB)}) "
+                           f"ORDER BY {transform.NODE_ORDER}").fetchall(),
+            connection.sql(f"SELECT {edge_columns} FROM ({transform.edges(transform.DUCKDB)}) "
+                           f"ORDER BY {transform.EDGE_ORDER}").fetchall())
+        lines = connection.sql(f"SELECT DISTINCT line FROM ({transform.triples(transform.DUCKDB)}) ORDER BY line")
+        rdf = rdflib_graph(line for (line,) in lines.fetchall())
+        tables = {name: connection.sql(query).to_arrow_table().cast(SCHEMAS[name]).to_pandas()
+                  for name, query in transform.TABLES.items()}
+        connection.close()
+    return KnowledgeGraph(works, graph, rdf, tables)
 
 
 def _sha256(path: Path) -> str:
@@ -199,11 +191,9 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
             _serialiser_pool(len(rdf_writers)) as pool:
         inputs = {"store": store_path.name, **store.counts()}
-        connection = columns.connect(Path(scratch_name), memory_limit)
         say("reading works")
-        facts = feed_facts(store.feed_papers(), store.resolutions())
-        works = columns.load_records(connection, store.work_texts(), store.aliases(), facts,
-                                     progress=lambda n: say(f"{n:,} works read"))
+        connection, facts, works = flat_tables(store, Path(scratch_name), memory_limit,
+                                               progress=lambda n: say(f"{n:,} works read"))
         feed_works = connection.execute("SELECT count(*) FROM feed JOIN works ON works.id = feed.work_id").fetchall()[0][0]
         say("writing tables")
         tables = TableFiles(out / "tables")

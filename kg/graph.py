@@ -1,20 +1,18 @@
 """Works as a NetworkX multigraph, and the projections later stages use.
 
 Node ids are the OpenAlex ids (https://openalex.org/…); every node has a
-`kind`, and edges have a `relation`. Attributes are scalars only, so the graph
+`kind`, and edges have a `relation`. The nodes and edges themselves are made by
+`kg.transform` (SQL); `graph_from` assembles them for Python. Attributes are scalars only, so the graph
 exports as GraphML and GEXF for Cytoscape and Gephi unchanged.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 
 import networkx as nx
-
-from kg.model import Work
 
 NODE_ATTRIBUTES = {"kind": str, "label": str, "title": str, "year": int, "doi": str, "cited_by_count": int,
                    "feed": bool, "hydrated": bool, "upvotes": int, "arxiv_id": str, "name": str, "orcid": str,
@@ -22,77 +20,15 @@ NODE_ATTRIBUTES = {"kind": str, "label": str, "title": str, "year": int, "doi": 
 EDGE_ATTRIBUTES = {"relation": str, "position": int, "primary": bool}
 
 
-@dataclass(frozen=True)
-class Node:
-    """A node as one work sees it; `complete` marks the work's own node, which wins over partial sightings."""
-
-    id: str
-    attributes: dict[str, object]
-    complete: bool = False
-
-
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    relation: str
-    attributes: dict[str, object]
-
-
-def _node(node_id: str, complete: bool = False, **attributes: object) -> Node:
-    return Node(node_id, {k: v for k, v in attributes.items() if v is not None}, complete)
-
-
-def work_elements(work: Work) -> tuple[list[Node], list[Edge]]:
-    """The nodes and edges one work contributes (a pure per-work function, like `rdf.work_lines`)."""
-    feed = work.feed
-    nodes = [_node(work.id, True, kind="work", label=work.title, title=work.title, year=work.year, doi=work.doi,
-                   cited_by_count=work.cited_by_count, feed=feed is not None, hydrated=True,
-                   upvotes=feed.upvotes if feed else None, arxiv_id=feed.arxiv_id if feed else None)]
-    edges: dict[tuple[str, str, str], Edge] = {}
-
-    def link(source: str, target: str, relation: str, **attributes: object) -> None:
-        edges.setdefault((source, target, relation), Edge(source, target, relation,
-                                                          {"relation": relation, **attributes}))
-
-    for reference in work.references:
-        nodes.append(_node(reference, kind="work", feed=False, hydrated=False))
-        link(work.id, reference, "cites")
-    for authorship in work.authorships:
-        author = authorship.author
-        nodes.append(_node(author.id, kind="author", label=author.name, name=author.name, orcid=author.orcid))
-        link(author.id, work.id, "authored", position=authorship.position)
-        for institution in authorship.institutions:
-            nodes.append(_node(institution.id, kind="institution", label=institution.name, name=institution.name,
-                               ror=institution.ror, country=institution.country))
-            link(author.id, institution.id, "affiliated_with")
-    if work.source:
-        nodes.append(_node(work.source.id, kind="source", label=work.source.name, name=work.source.name,
-                           source_type=work.source.type))
-        link(work.id, work.source.id, "published_in")
-    for topic in work.all_topics():
-        nodes.append(_node(topic.id, kind="topic", label=topic.name, name=topic.name))
-        link(work.id, topic.id, "has_topic",
-             primary=bool(work.primary_topic and work.primary_topic.id == topic.id))
-    return nodes, list(edges.values())
-
-
-def merge_node(known: dict[str, object] | None, node: Node) -> dict[str, object]:
-    """A node's attributes after one more sighting: the work's own node wins, others only fill gaps."""
-    known = known or {}
-    merged = {**known, **node.attributes} if node.complete else {**node.attributes, **known}
-    return {name: merged[name] for name in NODE_ATTRIBUTES if name in merged}  # one attribute order for all
-
-
-def build_graph(works: Iterable[Work]) -> nx.MultiDiGraph:
+def graph_from(nodes: Iterable[Sequence], edges: Iterable[Sequence]) -> nx.MultiDiGraph:
+    """The graph of the transform's node rows (id, then `NODE_ATTRIBUTES` in order, None where not set) and
+    edge rows (source, target, then `EDGE_ATTRIBUTES` in order); edges are keyed by their relation."""
     graph = nx.MultiDiGraph()
-    for work in works:
-        nodes, edges = work_elements(work)
-        for node in nodes:
-            known = graph.nodes[node.id] if node.id in graph else None
-            graph.add_node(node.id, **merge_node(known, node))
-        for edge in edges:
-            graph.add_edge(edge.source, edge.target, key=edge.relation, **edge.attributes)
+    for node_id, *values in nodes:
+        graph.add_node(node_id, **{name: value for name, value in zip(NODE_ATTRIBUTES, values) if value is not None})
+    for source, target, *values in edges:
+        attributes = {name: value for name, value in zip(EDGE_ATTRIBUTES, values) if value is not None}
+        graph.add_edge(source, target, key=attributes["relation"], **attributes)
     return graph
 
 

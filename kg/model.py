@@ -1,9 +1,9 @@
 """The domain model: small typed records built from OpenAlex work records.
 
-`from_record` is a pure per-record function (no store, no I/O) so that the
-same code can run inside a distributed job over the whole OpenAlex snapshot.
-Fields OpenAlex did not send (partial `select`-ed records, old schemas) stay
-None or empty: nothing is invented.
+`from_record` is a pure per-record function (no store, no I/O). It serves where a few works are
+needed as objects (the reference-manager files, `export.load` for notebooks); the graph itself is built
+by the columnar transform (`kg.columns`, `kg.transform`), which follows the same rules. Fields OpenAlex
+did not send (partial `select`-ed records, old schemas) stay None or empty: nothing is invented.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Works as flat tables (works, authors, institutions, sources, topics, authorships, citations).
+"""The export tables' schemas (works, authors, institutions, sources, topics, authorships, citations; the
+feed's entries; the threads), and the rows of the feed and thread tables.
 
-`work_rows` is a pure per-work function, like `rdf.work_lines`. Each table has
+The work tables' rows are made by `kg.transform` (SQL). Each table has
 a fixed pyarrow schema, so a column that is empty in one batch has the same
 type as in the next, and files written in batches are identical to files
 written at once.
@@ -14,7 +15,6 @@ import pyarrow as pa
 
 from kg.coverage import Coverage
 from kg.feeds import FeedPaper
-from kg.model import Work
 from kg.resolve import Resolution
 from kg.store import FeedEntry
 from kg.threads import Threads
@@ -39,44 +39,6 @@ SCHEMAS = {
     "citations": pa.schema([("citing_id", pa.string()), ("cited_id", pa.string())]),
 }
 TABLES = list(SCHEMAS)
-ENTITY_TABLES = ("authors", "institutions", "sources", "topics")
-"""Tables of entities that many works share: one row per id, the first sighting's."""
-
-
-def _join(values) -> str | None:
-    values = [v for v in values if v]
-    return ";".join(values) if values else None
-
-
-def work_rows(work: Work) -> Iterator[tuple[str, dict]]:
-    """(table, row) pairs for one work. Works come in id order, so work-keyed tables come out sorted."""
-    feed = work.feed
-    yield "works", {
-        "id": work.id, "title": work.title, "abstract": work.abstract, "year": work.year, "date": work.date, "doi": work.doi,
-        "type": work.type, "cited_by_count": work.cited_by_count,
-        "source_id": work.source.id if work.source else None,
-        "primary_topic_id": work.primary_topic.id if work.primary_topic else None,
-        "is_feed": feed is not None, "feeds": _join(feed.feeds) if feed else None,
-        "upvotes": feed.upvotes if feed else None, "arxiv_id": feed.arxiv_id if feed else None,
-        "matched_by": feed.matched_by if feed else None, "match_score": feed.match_score if feed else None,
-        "reference_count": len(work.references)}
-    for reference in work.references:
-        yield "citations", {"citing_id": work.id, "cited_id": reference}
-    if work.source:
-        yield "sources", {"id": work.source.id, "name": work.source.name, "type": work.source.type,
-                          "issn_l": work.source.issn_l}
-    for topic in work.all_topics():
-        yield "topics", {"id": topic.id, "name": topic.name}
-    for authorship in work.authorships:
-        author = authorship.author
-        yield "authors", {"id": author.id, "name": author.name, "orcid": author.orcid}
-        for institution in authorship.institutions:
-            yield "institutions", {"id": institution.id, "name": institution.name, "ror": institution.ror,
-                                   "country": institution.country}
-        yield "authorships", {
-            "work_id": work.id, "author_id": author.id, "position": authorship.position,
-            "institution_ids": _join(i.id for i in authorship.institutions),
-            "is_corresponding": authorship.is_corresponding, "raw_affiliation": authorship.raw_affiliation}
 
 
 FEED_SCHEMAS = {

@@ -3,9 +3,8 @@
 It is SQL text, one definition for two engines: DuckDB runs it in `kg build`, Spark SQL in
 `kg snapshot build`. Each output is a SELECT over the flat tables, so the engine vectorises and
 parallelises it, and sorting and deduplication happen in the engine, out of core when large. Its output
-equals the per-record functions it replaced (`rdf.work_lines`, `graph.work_elements`,
-`tables.work_rows`; tests/test_transform.py compares them): same triples, same nodes with the same
-settled attributes, same edges in the same order, same table rows.
+equals that of the per-record build it replaced (kept in tests/fixtures/reference-build): same triples,
+same nodes with the same settled attributes, same edges in the same order, same table rows.
 
 `Dialect` holds the few spellings the engines do not share.
 """
@@ -51,7 +50,7 @@ def _term(curie: str) -> str:
 
 
 class _Triples:
-    """The SELECTs whose union is every triple; one method per part of `rdf.work_lines`."""
+    """The SELECTs whose union is every triple: the work, its authorships, locations, topics, feed facts."""
 
     def __init__(self, dialect: Dialect):
         self.dialect = dialect
@@ -162,8 +161,8 @@ def triples(dialect: Dialect) -> str:
     return "\nUNION ALL\n".join(_Triples(dialect).selects())
 
 
-# Graph nodes. A work's own node is complete; every other node is settled from its sightings as
-# `graph.merge_node` does: each attribute from the earliest sighting (works in id order) that has it. An id
+# Graph nodes. A work's own node is complete; every other node is settled from its sightings: each
+# attribute from the earliest sighting (works in id order, then as the work lists them) that has it. An id
 # names one kind of entity (W…, A…, I…, S…, T…), so each kind is settled from its own table: cited works
 # carry no attribute to settle, and the aggregates stay small.
 _SIGHTINGS = {
@@ -216,8 +215,8 @@ def nodes(dialect: Dialect) -> str:
 EDGE_COLUMNS = {"relation": "relation", "position": "position", "primary": "is_primary"}
 """Edge attribute (`graph.EDGE_ATTRIBUTES`) → its column in `edges`."""
 EDGE_ORDER = "work_no, part, position_key, rank, target"
-"""The order `kg build` writes edges in, numbering them from 0: by work, then as `graph.work_elements` lists
-them."""
+"""The order `kg build` writes edges in, numbering them from 0: by work, then its citations, authorships
+(with their affiliations), source and topics, in the record's order."""
 
 
 def edges(dialect: Dialect) -> str:

@@ -26,6 +26,43 @@ from hfserver import HuggingFaceServer, read_items  # noqa: E402
 from oaserver import OpenAlexServer  # noqa: E402
 
 
+def records_store(path: Path, records: list[dict], aliases: dict[str, str] | None = None) -> Path:
+    """A store holding just these OpenAlex records (and merged ids)."""
+    from kg.store import FULL, Store
+
+    with Store(path) as store:
+        store.save_works(records, "reference", FULL, aliases=aliases)
+    return path
+
+
+def transformed(store_path: Path, scratch: Path) -> dict[str, list]:
+    """What the columnar transform makes of a store, in a canonical form: `triples` (unique, sorted),
+    `nodes` and `edges` in `kg build`'s order ((id, attributes), (source, target, attributes)), and each
+    export table's rows as `tables/<name>`."""
+    from kg import transform
+    from kg.export import flat_tables
+    from kg.store import Store
+    from kg.tables import SCHEMAS
+
+    with Store(store_path, read_only=True) as store:
+        connection, _, _ = flat_tables(store, scratch)
+    lines = connection.sql(transform.triples(transform.DUCKDB)).fetchall()
+    nodes = connection.sql(f"SELECT * FROM ({transform.nodes(transform.DUCKDB)}) ORDER BY {transform.NODE_ORDER}")
+    attributes = transform.NODE_COLUMNS[1:]
+    edges = connection.sql(f"SELECT * FROM ({transform.edges(transform.DUCKDB)}) ORDER BY {transform.EDGE_ORDER}")
+    edge_rows = [dict(zip(edges.columns, row)) for row in edges.fetchall()]
+    result = {
+        "triples": sorted({line for (line,) in lines}),
+        "nodes": [[row[0], {k: v for k, v in zip(attributes, row[1:]) if v is not None}] for row in nodes.fetchall()],
+        "edges": [[e["source"], e["target"], {name: e[column] for name, column in transform.EDGE_COLUMNS.items()
+                                              if e[column] is not None}] for e in edge_rows],
+        **{f"tables/{name}": connection.sql(query).to_arrow_table().cast(SCHEMAS[name]).to_pylist()
+           for name, query in transform.TABLES.items()},
+    }
+    connection.close()
+    return result
+
+
 def kg(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
     """Run the `kg` command line as a user would: a subprocess, no standard input, text output."""
     return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True,

@@ -1,6 +1,7 @@
 """End-to-end tests of the `kg` command line, run as a user would (subprocesses)."""
 
 import json
+import shutil
 
 from conftest import DEMO, PAGES, ROOT, kg
 
@@ -116,6 +117,21 @@ def test_rebuild_in_a_new_process_gives_byte_identical_files(tmp_path):
     first = (tmp_path / "manifest.json").read_text()
     assert kg("build", "--out", tmp_path, env={"PYTHONHASHSEED": "12345"}).returncode == 0
     assert (tmp_path / "manifest.json").read_text() == first
+
+
+def test_a_build_beyond_its_memory_limit_stops_with_the_way_on(demo_export, tmp_path):
+    from kg.columns import MEMORY_LIMIT
+
+    shutil.copy(demo_export / "kg-store.sqlite", tmp_path)
+    assert kg("build", "--out", tmp_path).returncode == 0
+    before = (tmp_path / "manifest.json").read_text()
+    starved = kg("build", "--out", tmp_path, "--memory-limit", "1MB")
+    assert starved.returncode == 2 and "Traceback" not in starved.stderr
+    assert "memory limit of 1MB" in starved.stderr and "--memory-limit" in starved.stderr
+    assert "kg snapshot build" in starved.stderr and (tmp_path / "manifest.json").read_text() == before
+    nonsense = kg("build", "--out", tmp_path, "--memory-limit", "lots")
+    assert nonsense.returncode == 2 and "'lots' is not a size" in nonsense.stderr
+    assert f"[default: {MEMORY_LIMIT}]" in kg("build", "--help").stdout
 
 
 def test_titles_that_look_like_markup_are_printed_as_they_are(tmp_path):

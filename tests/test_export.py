@@ -1,6 +1,5 @@
 """Build and export: counts reconcile across forms, files round-trip, output is deterministic."""
 
-import gzip
 import json
 from pathlib import Path
 
@@ -8,15 +7,14 @@ import networkx as nx
 import pandas as pd
 import pytest
 from pyshacl import validate
-from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib import RDF, XSD, Graph, Literal
 
-from conftest import PAGES, REAL, WORLD
+from conftest import PAGES, WORLD
 from kg.enrich import Enricher
 from kg.export import build, load
 from kg.feeds import read_inputs
 from kg.ids import full_id
-from kg.model import from_record
-from kg.rdf import CITO, SOA, THREAD_BASE, ntriples_lines, work_lines
+from kg.rdf import CITO, SOA, THREAD_BASE
 from kg.sources.local import Snapshot
 from kg.store import Store
 
@@ -98,34 +96,6 @@ def test_python_api_returns_graph_objects(world_store):
     assert set(kg.tables) >= {"works", "authors", "institutions", "sources", "topics", "authorships", "citations"}
     feed = kg.tables["works"][kg.tables["works"].is_feed]
     assert len(feed) == 132  # every feed work that the synthetic world holds
-
-
-def test_awkward_literals_round_trip(tmp_path):
-    title = 'Quotes "x", back\\slash, new\nline, <b>markup</b> & émoji 🧪 \u2028'
-    record = {"id": "https://openalex.org/W1", "title": title, "abstract_inverted_index": {"a\tb": [0]}}
-    lines = ntriples_lines(work_lines(from_record(record)))
-    graph = Graph().parse(data="".join(lines), format="nt")
-    assert Literal(title) in set(graph.objects())
-    turtle = graph.serialize(format="turtle")
-    assert Literal(title) in set(Graph().parse(data=turtle, format="turtle").objects())
-
-
-@pytest.mark.parametrize("record", [
-    {"id": "https://openalex.org/W2"},
-    {"id": "https://openalex.org/W3", "title": "No source", "primary_location": {"source": None}, "authorships": []},
-    {"id": "https://openalex.org/W4", "title": "Truncated", "is_authors_truncated": True,
-     "authorships": [{"author": {"id": f"https://openalex.org/A{i}", "display_name": f"A {i}"}} for i in range(100)]},
-])
-def test_sparse_records_build(record):
-    graph = Graph().parse(data="".join(work_lines(from_record(record))), format="nt")
-    assert (URIRef("https://semopenalex.org/work/" + record["id"].rsplit("/", 1)[1]), RDF.type, SOA.Work) in graph
-
-
-def test_every_real_record_builds():
-    with gzip.open(REAL / "works.jsonl.gz", "rt") as handle:
-        records = [json.loads(line) for line in handle]
-    lines = ntriples_lines(line for r in records for line in work_lines(from_record(r)))
-    assert len(Graph().parse(data="".join(lines), format="nt")) == len(lines)
 
 
 def test_files_hold_the_same_graph_as_the_python_api(world_store, world_export):

@@ -1,29 +1,12 @@
-"""The export tables: rows that fit their fixed schemas, feed entries with their evidence, thread tables."""
+"""The export tables: feed entries with their evidence, thread tables (the work tables: tests/test_transform.py)."""
 
 import pyarrow as pa
 
 from kg.feeds import FeedPaper
-from kg.model import from_record
 from kg.resolve import Resolution
 from kg.store import FeedEntry
-from kg.tables import FEED_SCHEMAS, SCHEMAS, THREAD_SCHEMAS, feed_entry_rows, thread_rows, work_rows
+from kg.tables import FEED_SCHEMAS, THREAD_SCHEMAS, feed_entry_rows, thread_rows
 from kg.threads import Thread, Threads
-
-
-def test_work_rows_fit_their_schemas():
-    record = {"id": "https://openalex.org/W1", "title": "T", "publication_year": 2024,
-              "referenced_works": ["https://openalex.org/W2"],
-              "authorships": [{"author": {"id": "https://openalex.org/A1", "display_name": "Ada"},
-                               "institutions": [{"id": "https://openalex.org/I1", "display_name": "Lab"}]}],
-              "primary_topic": {"id": "https://openalex.org/T1", "display_name": "Topic"}}
-    rows: dict[str, list[dict]] = {}
-    for name, row in work_rows(from_record(record)):
-        rows.setdefault(name, []).append(row)
-    for name, found in rows.items():
-        table = pa.Table.from_pylist(found, schema=SCHEMAS[name])
-        assert table.num_rows == len(found)
-    assert rows["citations"] == [{"citing_id": "https://openalex.org/W1", "cited_id": "https://openalex.org/W2"}]
-    assert {r["id"] for r in rows["topics"]} == {"https://openalex.org/T1"}
 
 
 def test_feed_entry_rows_say_how_each_entry_was_resolved():

@@ -81,14 +81,12 @@ def test_graph_files_sorted_range_by_range_are_the_files_sorted_at_once(demo_exp
     """Large graphs are sorted in ranges of the sort key, edges numbered on from range to range; the files
     must not depend on where the ranges fall."""
     from kg import transform
-    from kg.export import feed_facts
+    from kg.export import flat_tables
     from kg.store import Store
     from kg.writers.lines import key_ranges
 
-    connection = columns.connect(tmp_path)
     with Store(demo_export / "kg-store.sqlite", read_only=True) as store:
-        facts = feed_facts(store.feed_papers(), store.resolutions())
-        columns.load_records(connection, store.work_texts(), store.aliases(), facts)
+        connection, _, _ = flat_tables(store, tmp_path)
     connection.execute(f"CREATE TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
     connection.execute(f"CREATE TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
     small = 20_000

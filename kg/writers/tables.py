@@ -11,23 +11,19 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from kg.tables import ENTITY_TABLES, SCHEMAS
+from kg.tables import SCHEMAS
 from kg.writers.files import replace_atomically
 
 
 class TableFiles:
-    """CSV and Parquet per table, written in batches of `batch_size` rows with fixed schemas.
-
-    Work-keyed tables arrive sorted (works in id order) and are streamed;
-    entity tables keep each id's first row and are written sorted at the end.
-    """
+    """CSV and Parquet per table, written in batches of `batch_size` rows with fixed schemas: rows of a query
+    (`add_query`, the work tables) or of Python (`add`, the feed and thread tables), in the order given."""
 
     def __init__(self, folder: Path, schemas: dict[str, pa.Schema] = SCHEMAS, batch_size: int = 50_000):
         self.folder = folder
         self.schemas = schemas
         self.batch_size = batch_size
-        self.batches: dict[str, list[dict]] = {name: [] for name in schemas if name not in ENTITY_TABLES}
-        self.entities: dict[str, dict[str, dict]] = {name: {} for name in schemas if name in ENTITY_TABLES}
+        self.batches: dict[str, list[dict]] = {name: [] for name in schemas}
         self.rows: dict[str, int] = {name: 0 for name in schemas}
         self.stack = ExitStack()
         self.writers: dict[str, tuple] = {}
@@ -70,9 +66,6 @@ class TableFiles:
 
     def add(self, rows: Iterable[tuple[str, dict]]) -> None:
         for name, row in rows:
-            if name in self.entities:
-                self.entities[name].setdefault(row["id"], row)
-                continue
             batch = self.batches[name]
             batch.append(row)
             if len(batch) >= self.batch_size:
@@ -84,9 +77,6 @@ class TableFiles:
         for name, batch in self.batches.items():
             if batch or not self.rows[name]:
                 self._write(name, batch)
-        for name, entities in self.entities.items():
-            if entities or not self.rows[name]:
-                self._write(name, [entities[key] for key in sorted(entities)])
         self.stack.close()
         written = []
         for name in self.schemas:
