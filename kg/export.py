@@ -225,8 +225,8 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             written.append(write_digest(history, runs[0].at, out / "digest.atom"))
         say("writing N-Triples")
         connection.register("thread_triples", pa.table({"line": pa.array(thread_lines(threads), pa.string())}))
-        triples = write_sorted_lines(
-            connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM thread_triples", out / "kg.nt")
+        triples = write_sorted_lines(connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM "
+                                     "thread_triples", out / "kg.nt", Path(scratch_name))
         written.append(out / "kg.nt")
         say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes, meanwhile the rest")
         serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]

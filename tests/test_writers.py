@@ -14,13 +14,16 @@ from kg.writers.ntriples import write_sorted_lines
 
 
 def test_sorted_lines_are_unique_and_in_code_point_order_as_python_sorts(tmp_path):
-    """The engine sorts and deduplicates; the order must be Python's (code points), non-ASCII included."""
-    lines = [f"<s{n % 37}> <p> \"{['é', 'z', 'Z', '✓', '🧪', 'a'][n % 6]}{n % 53}\" .\n" for n in range(5000)]
+    """The engine sorts and deduplicates; the order must be Python's (code points), non-ASCII included, whether
+    the lines are sorted at once or written range by range first."""
+    starts = ["é", "z", "Z", "✓", "🧪", "a", "'q", "\\\\"]  # quotes, backslashes: split points are SQL literals
+    lines = [f"<s{n % 37}> <p> \"{starts[n % 8]}{n % 53}\" .\n" for n in range(5000)]
     lines += lines[:700]  # repeats, as shared entities give
     connection = columns.connect(tmp_path)
     connection.register("some_lines", pa.table({"line": lines}))
     for sort_bytes in (1 << 30, 20_000):  # one sort; about fifteen ranges sorted one after another
-        count = write_sorted_lines(connection, "SELECT line FROM some_lines", tmp_path / "out.nt", sort_bytes)
+        count = write_sorted_lines(connection, "SELECT line FROM some_lines", tmp_path / "out.nt", tmp_path, sort_bytes)
+        assert not (tmp_path / "line-ranges").exists()
         assert (tmp_path / "out.nt").read_text(encoding="utf-8") == "".join(sorted(set(lines)))
         assert count == len(set(lines)) < len(lines)
 

@@ -3,6 +3,7 @@ RDF format is serialised from it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -10,25 +11,29 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kg.writers.files import replace_atomically
-from kg.writers.lines import SORT_BYTES, key_ranges, text_batches, write_buffer
+from kg.writers.lines import SORT_BYTES, partition_ranges, split_points, text_batches, write_buffer
 
 
-def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: Path,
+def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: Path, scratch: Path,
                        sort_bytes: int = SORT_BYTES) -> int:
     """The unique lines of a query (column `line`), sorted by code point, to `path`; returns how many.
 
-    The lines are stored once (in the engine's database, on disk), then sorted range by range
-    (`kg.writers.lines.key_ranges`), so the memory the sort needs stays bounded however many lines there
-    are. Repeats, adjacent once sorted, are dropped with a vectorised comparison of each line with the one
-    before it (a hash DISTINCT of every line needs far more memory than sorting)."""
+    The lines are stored once (in the engine's database, on disk) and, when there are more than one sort
+    should hold, written range by range into Parquet under `scratch` in one pass
+    (`kg.writers.lines.partition_ranges`); each range is then sorted on its own, so the memory a sort needs
+    stays bounded however many lines there are. Repeats, adjacent once sorted, are dropped with a
+    vectorised comparison of each line with the one before it (a hash DISTINCT of every line needs far
+    more memory than sorting)."""
     connection.execute(f"CREATE OR REPLACE TABLE lines_to_sort AS SELECT line FROM ({lines})")
+    splits = split_points(connection, "lines_to_sort", "line", "strlen(line)", sort_bytes)
+    sources = partition_ranges(connection, "lines_to_sort", "line", splits, scratch / "line-ranges") if splits \
+        else ["lines_to_sort"]
     temporary = replace_atomically(path)
     count = 0
     previous = None
     with open(temporary, "wb") as handle:
-        for condition, params in key_ranges(connection, "lines_to_sort", "line", "strlen(line)", sort_bytes):
-            query = connection.sql(f"SELECT line FROM lines_to_sort WHERE {condition} ORDER BY line", params=params)
-            for column in text_batches(query):
+        for source in sources:
+            for column in text_batches(connection.sql(f"SELECT line FROM {source} ORDER BY line")):
                 if not len(column):
                     continue
                 before = pa.concat_arrays([pa.array([previous], pa.large_string()), column.slice(0, len(column) - 1)])
@@ -37,5 +42,6 @@ def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: 
                 count += len(unique)
                 previous = column[-1].as_py()
     connection.execute("DROP TABLE lines_to_sort")
+    shutil.rmtree(scratch / "line-ranges", ignore_errors=True)
     temporary.replace(path)
     return count
