@@ -46,7 +46,8 @@ FLAT_TABLES = {
 
 MEMORY_LIMIT = "2GB"
 """What DuckDB may hold in memory during a build; beyond it, sorts and aggregates spill to the scratch
-folder. The build's process as a whole peaks above it (Python, Arrow batches): about 2.2 GB at 1M works."""
+folder. The build's process as a whole peaks above it (Python, Arrow batches, DuckDB's own overhead):
+3.3 GB at 1M works (bench/RESULTS.md §2)."""
 
 
 def _fields(*names: str) -> dict[str, str]:
