@@ -68,11 +68,6 @@ T = _terms(
     "soa:position", "soa:rawAffiliation", "soa:ror")
 
 
-def ntriples_lines(lines: Iterable[Line]) -> list[Line]:
-    """Unique lines in sorted order: the canonical, diffable form of a small export (large ones sort on disk)."""
-    return sorted(set(lines))
-
-
 def rdflib_graph(lines: Iterable[Line]) -> Graph:
     """An rdflib graph of the lines, kept in Oxigraph (via oxrdflib) so SPARQL over it is fast."""
     graph = Graph(store="Oxigraph")
