@@ -13,6 +13,7 @@ and the only times written are the runs' own, from the store.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import multiprocessing
@@ -158,6 +159,12 @@ def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = 
             f"kg build needed more than its memory limit of {memory_limit} ({str(error).splitlines()[0]}); "
             f"{out} is as it was. Rerun with a larger --memory-limit if the machine has the memory, or build a "
             "graph this large with `kg snapshot build` (Spark).") from None
+    except (OSError, duckdb.IOException) as error:
+        if getattr(error, "errno", None) != errno.ENOSPC and "No space left on device" not in str(error):
+            raise
+        raise BuildError(f"the disk holding {out} is full; {out} is as it was. A build needs room for every export "
+                         "file and the engine's scratch files beside them (about 50 GB for 1M works): free space "
+                         "there and rerun.") from None
 
 
 def _cited_works(store: Store, facts: dict[str, FeedFacts], cite_all: bool) -> list[Work]:

@@ -1,5 +1,6 @@
 """Build and export: counts reconcile across forms, files round-trip, output is deterministic."""
 
+import errno
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rdflib import RDF, XSD, Graph, Literal
 
 from conftest import PAGES, WORLD
 from kg.enrich import Enricher
+from kg.errors import BuildError
 from kg.export import build, load
 from kg.feeds import read_inputs
 from kg.ids import full_id
@@ -124,6 +126,19 @@ def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_e
         build(world_store, out)
     assert json.loads((out / "manifest.json").read_text()) == first.to_json()
     assert not list(out.glob(".kg-build-*")) and not list(out.rglob("*.tmp"))
+
+
+def test_a_full_disk_stops_the_build_with_the_folder_named(world_store, tmp_path, monkeypatch):
+    from kg import export
+    out = tmp_path / "export"
+    first = build(world_store, out)
+
+    def disk_full(*args, **kwargs):  # what a write to a full disk raises
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(export, "write_graph", disk_full)
+    with pytest.raises(BuildError, match=f"the disk holding {out} is full; {out} is as it was"):
+        build(world_store, out)
+    assert json.loads((out / "manifest.json").read_text()) == first.to_json()
 
 
 def test_python_api_accepts_a_plain_string_path(world_store):
