@@ -210,6 +210,8 @@ def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key
                                                                    refresh_after_days=refresh_after), progress)
     summary, stats = report.summary, report.source.stats
     console = stderr()
+    for warning in summary.warnings:
+        console.print(f"warning: {warning}", markup=False)
     console.print(f"{summary.matched} matched, {len(summary.unmatched)} unmatched ({summary.ambiguous} ambiguous, "
                   f"{summary.pending} pending) of {summary.papers} feed papers; {summary.works_stored} works stored; "
                   f"{summary.missing_references} referenced ids unknown to OpenAlex (merged or deleted)", markup=False)
@@ -220,6 +222,9 @@ def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key
                   markup=False)
     if report.index is not None:
         console.print(f"Hugging Face requests: {report.index.stats.summary()}", markup=False)
+    if summary.resolved_without:
+        console.print(f"{len(summary.resolved_without)} feed papers resolved without a failing optional service "
+                      "(`kg matches` names them; the unresolved ones are asked again on the next run)", markup=False)
     for paper, resolution in summary.unmatched:
         console.print(f"  {resolution.status.replace('_', ' ')}: {paper.title or paper.key} ({resolution.reason})",
                       markup=False)
@@ -288,8 +293,10 @@ def matches(out, store, as_json) -> None:
     with open_store(out, store) as db:
         papers = {p.key: p for p in db.feed_papers()}
         coverage = db.feed_coverage()
-        rows = [row for _table, row in feed_entry_rows(db.feed_entries(), papers, db.resolutions(), coverage,
-                                                       db.sightings())]
+        entries, resolutions = db.feed_entries(), db.resolutions()
+        rows = [row for _table, row in feed_entry_rows(entries, papers, resolutions, coverage, db.sightings())]
+    for entry, row in zip(entries, rows):  # the optional services that were failing when it was resolved
+        row["resolved_without"] = resolutions[entry.key].resolved_without if entry.key in resolutions else []
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -300,12 +307,17 @@ def matches(out, store, as_json) -> None:
                       row["status"].replace("_", " "), row["method"] or "",
                       f"{row['score']:.2f}" if row["score"] is not None else "",
                       "" if row["references"] is None else str(row["references"]),
-                      "; ".join(t for t in (row["evidence"], row["reason"], row["missing"]) if t))
+                      "; ".join(t for t in (row["evidence"], row["reason"], row["missing"],
+                                            _without(row["resolved_without"])) if t))
     stdout().print(table)
     statuses = Counter(row["status"] for row in rows)
     stderr().print(f"{len(rows)} feed entries: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in
                                                             sorted(statuses.items())), markup=False)
     stderr().print(f"coverage: {describe(summarise(coverage.values()))}", markup=False)
+
+
+def _without(services: list[str]) -> str:
+    return f"resolved without {' and '.join(services)} (it was failing)" if services else ""
 
 
 # -- kg build -------------------------------------------------------------------------

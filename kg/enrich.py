@@ -21,6 +21,7 @@ last one stopped, and a rerun of a finished enrichment sends no request.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from typing import TypeVar
 from rapidfuzz import fuzz
 
 from kg.coverage import added, record_coverage
-from kg.errors import BudgetExhausted
+from kg.errors import BudgetExhausted, SourceError
 from kg.feeds import FeedPaper
 from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key
 from kg.resolve import ACCEPT, Resolution, choose, match_by_identifier, verified_arxiv_id
@@ -79,6 +80,10 @@ class EnrichSummary:
     works_stored: int = 0
     missing_references: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    """One line per optional service that failed, saying what kg did instead."""
+    resolved_without: dict[str, list[str]] = field(default_factory=dict)
+    """Feed paper keys resolved (or left pending) without the optional services named."""
 
 
 def chunks(items: list[T], size: int = MAX_PER_CALL) -> list[list[T]]:
@@ -121,6 +126,30 @@ class Enricher:
         self.options = options or EnrichOptions()
         self.progress = progress
         self.papers_index = papers_index
+        self.failed_services: dict[str, str] = {}  # optional service → the warning said when it failed
+        self.without: dict[str, list[str]] = {}    # feed paper key → optional services it was resolved without
+        self.lock = threading.Lock()
+
+    def _optional(self, service: str, instead: str, call: Callable[[], list[dict]], paper: FeedPaper) -> list[dict]:
+        """Ask an optional free service; once it has failed after its retries, it is not asked again this run:
+        one warning names it and what kg does instead, and the paper is marked as resolved without it."""
+        if service not in self.failed_services:
+            try:
+                return call()
+            except BudgetExhausted:
+                raise
+            except SourceError as error:
+                with self.lock:
+                    self.failed_services.setdefault(service, f"{service} failed ({error}); {instead}")
+        with self.lock:
+            self.without.setdefault(paper.key, []).append(service)
+        return []
+
+    def _save_resolutions(self, resolutions: Iterable[Resolution]) -> None:
+        resolutions = list(resolutions)
+        for resolution in resolutions:
+            resolution.resolved_without = sorted(set(self.without.get(resolution.key, [])))
+        self.store.save_resolutions(resolutions)
 
     def run(self, papers: list[FeedPaper]) -> EnrichSummary:
         started = time.monotonic()
@@ -131,7 +160,7 @@ class Enricher:
         run = self.store.start_run(papers)
         self.store.add_feed(papers)
         done = self.store.resolutions()
-        retry = self.store.pending_checked_before(due)
+        retry = self.store.pending_checked_before(due) | self.store.resolved_without_a_service()
         # Pending papers of earlier feeds are looked for too: the project follows every feed it was given.
         todo = [p for p in papers if p.key not in done or p.key in retry]
         given = {p.key for p in papers}
@@ -153,6 +182,8 @@ class Enricher:
             self._fetch_citing(feed_ids)
         summary = self._summary(papers, time.monotonic() - started)
         summary.new, summary.refreshed = len(given - known), refreshed
+        summary.warnings = sorted(self.failed_services.values())
+        summary.resolved_without = {k: sorted(set(v)) for k, v in sorted(self.without.items())}
         return summary
 
     # -- 1. identifiers -------------------------------------------------------------
@@ -229,7 +260,7 @@ class Enricher:
                 resolutions.append(resolution)
                 records.extend(r for r in records_of(paper) if r["id"] == resolution.work_id)
         self.store.save_works(records, "feed", complete=FULL)
-        self.store.save_resolutions(resolutions)
+        self._save_resolutions(resolutions)
         return unresolved
 
     # -- 2. Hugging Face knows the arXiv id of a title ------------------------------------
@@ -237,7 +268,12 @@ class Enricher:
     def _resolve_through_hugging_face(self, papers: list[FeedPaper]) -> list[FeedPaper]:
         advance = self.progress("Asking Hugging Face for arXiv ids", len(papers))
         arxiv: dict[str, tuple[str, float]] = {}
-        search = lambda p: self.papers_index.search(_query_text(p.title, 30))  # type: ignore[union-attr]
+        index = self.papers_index
+        assert index is not None
+        search = lambda p: self._optional(
+            "Hugging Face paper search", "titles go to OpenAlex autocomplete, then its paid title search; "
+            "the papers it could not resolve are asked again on the next run",
+            lambda: index.search(_query_text(p.title, 30)), p)
         for paper, items in in_parallel(papers, search, self.options.workers):
             if found := verified_arxiv_id(paper, items):
                 arxiv[paper.key] = found
@@ -254,7 +290,9 @@ class Enricher:
         """Candidates from autocomplete whose titles are close enough, fetched in batches and verified."""
         advance = self.progress("OpenAlex autocomplete", len(papers))
         candidates: dict[str, list[str]] = {}
-        complete = lambda p: self.source.autocomplete(_query_text(p.title, 12))
+        complete = lambda p: self._optional(
+            "OpenAlex autocomplete", "titles go to OpenAlex's paid title search; the papers it could not resolve "
+            "are asked again on the next run", lambda: self.source.autocomplete(_query_text(p.title, 12)), p)
         for paper, hits in in_parallel(papers, complete, self.options.workers):
             wanted = normalise_title(paper.title or "")
             candidates[paper.key] = [full_id(h["id"]) for h in hits if h.get("id") and fuzz.ratio(
@@ -273,7 +311,7 @@ class Enricher:
             resolutions.append(resolution)
             chosen.append(records[resolution.work_id])
         self.store.save_works(chosen, "feed", complete=FULL)
-        self.store.save_resolutions(resolutions)
+        self._save_resolutions(resolutions)
         return rest
 
     # -- 4. paid title search -------------------------------------------------------------
@@ -288,7 +326,7 @@ class Enricher:
             elif resolution.status == "unmatched":
                 resolution = self._not_found(paper, resolution.reason)
             self.store.save_works([r for r in candidates if r["id"] == resolution.work_id], "feed", complete=0)
-            self.store.save_resolutions([resolution])
+            self._save_resolutions([resolution])
             advance(1)
 
     def _not_found(self, paper: FeedPaper, reason: str | None) -> Resolution:
@@ -307,7 +345,7 @@ class Enricher:
                           "not found in OpenAlex" + (f"; {reason}" if reason else ""))
 
     def _give_up(self, papers: list[FeedPaper], reason: str) -> None:
-        self.store.save_resolutions(Resolution(p.key, None, "identifier", None, "not_in_openalex", reason)
+        self._save_resolutions(Resolution(p.key, None, "identifier", None, "not_in_openalex", reason)
                                     for p in papers)
 
     # -- expansion --------------------------------------------------------------------

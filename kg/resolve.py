@@ -36,6 +36,8 @@ class Resolution:
     reason: str | None = None
     alternates: list[str] = field(default_factory=list)
     evidence: str | None = None
+    resolved_without: list[str] = field(default_factory=list)
+    """Optional services that failed while this paper was being resolved (a later run asks them again)."""
 
 
 def _year(date: str | None) -> int | None:

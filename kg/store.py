@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS refreshes(run INTEGER NOT NULL, work_id TEXT NOT NULL
                                      PRIMARY KEY(run, work_id));
 """
 # Columns added after the first release; a store made before them gains them when opened.
-MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT"}
+MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT",
+              ("resolutions", "resolved_without"): "ALTER TABLE resolutions ADD COLUMN resolved_without TEXT"}
 FULL, SINGLETON = 1, 2
 """How complete a stored record is: 0 a `select`-ed part, 1 a full list record (authorships may be cut at
 100), 2 a full singleton record."""
@@ -232,15 +233,23 @@ class Store:
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO resolutions(key, work_id, method, score, status, reason, alternates, "
-                "resolved_at, evidence) VALUES(?,?,?,?,?,?,?,?,?)",
+                "resolved_at, evidence, resolved_without) VALUES(?,?,?,?,?,?,?,?,?,?)",
                 [(r.key, r.work_id, r.method, r.score, r.status, r.reason, json.dumps(r.alternates), _now(),
-                  r.evidence) for r in resolutions])
+                  r.evidence, json.dumps(r.resolved_without) if r.resolved_without else None) for r in resolutions])
 
     def resolutions(self) -> dict[str, Resolution]:
-        evidence = "evidence" if "evidence" in self._columns("resolutions") else "NULL"  # a store older than it
-        rows = self.db.execute("SELECT key, work_id, method, score, status, reason, alternates, "
-                               f"{evidence} FROM resolutions")
-        return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows}
+        columns = self._columns("resolutions")  # a store older than a column, opened read-only, lacks it
+        extra = ", ".join(c if c in columns else "NULL" for c in ("evidence", "resolved_without"))
+        rows = self.db.execute(f"SELECT key, work_id, method, score, status, reason, alternates, {extra} FROM resolutions")
+        return {r[0]: Resolution(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], json.loads(r[8] or "[]"))
+                for r in rows}
+
+    def resolved_without_a_service(self) -> set[str]:
+        """Keys of feed papers left unresolved while an optional service was failing: the next run asks again."""
+        if "resolved_without" not in self._columns("resolutions"):
+            return set()
+        rows = self.db.execute("SELECT key FROM resolutions WHERE work_id IS NULL AND resolved_without IS NOT NULL")
+        return {r[0] for r in rows}
 
     def pending_checked_before(self, moment: str) -> set[str]:
         """Keys of feed papers not (yet) in OpenAlex that were last looked for before this ISO time."""

@@ -76,9 +76,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class HuggingFaceServer:
-    def __init__(self, items: list[dict], window: Window | None = None, port: int = 0, max_limit: int | None = None):
+    def __init__(self, items: list[dict], window: Window | None = None, port: int = 0, max_limit: int | None = None,
+                 refuse_over_max: bool = False, down: bool = False):
         self.items = items
         self.max_limit = max_limit  # a cap on `limit` (kg must not rely on getting as many as it asks)
+        self.refuse_over_max = refuse_over_max  # a `limit` above the cap is a 400 with an error object, not capped
+        self.down = down  # every call answers 503, as a service in an outage does
         self.window = window or Window()
         self.log = Log()
         self.lock = threading.Lock()
@@ -177,16 +180,23 @@ class _Handler(BaseHTTPRequestHandler):
                                              f"{math.ceil(wait)} seconds."},
                               {"RateLimit": f'"api";r=0;t={math.ceil(wait)}',
                                "RateLimit-Policy": f'"fixed window";"api";q={limit_calls};w={int(state.window.seconds)}'})
+        if state.down:
+            return self._json(503, {"error": "Service Unavailable"})
         try:
-            limit = int(params.get("limit", DEFAULT_LIMIT))
+            limit = int(params.get("limit", min(DEFAULT_LIMIT, state.max_limit or DEFAULT_LIMIT)))
             page = int(params.get("p", 0))
         except ValueError:
             return self._json(400, {"error": "limit and p must be integers"})
+        if state.max_limit and limit > state.max_limit and state.refuse_over_max:
+            return self._json(400, {"error": f"limit must be at most {state.max_limit}"})
         limit = min(limit, state.max_limit or limit)
         if path == "/api/daily_papers":
             with state.lock:
                 state.log.counts["daily_papers"] += 1
-            items = state.day(params.get("date", ""))
+            date = params.get("date", "")
+            if date and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", date):
+                return self._json(400, {"error": f"Invalid date: {date}"})  # huggingface_hub: BadRequestError
+            items = state.day(date)
             return self._json(200, items[page * limit:(page + 1) * limit])
         if path == "/api/papers/search":
             with state.lock:

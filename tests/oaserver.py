@@ -119,6 +119,8 @@ class Faults:
     kinds: tuple[str, ...] = ("500", "truncated", "timeout", "badjson")
     timeout_seconds: float = 2.0
     seed: int = 7
+    paths: tuple[str, ...] = ()
+    """Only requests whose path starts with one of these fail (none given: every request may)."""
 
 
 @dataclass
@@ -442,6 +444,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _inject_fault(self) -> bool:
         state, faults = self.server_state, self.server_state.faults
         with state.lock:
+            if faults.paths and not self.path.startswith(faults.paths):
+                return False
             if not (faults.fault_rate and state.random.random() < faults.fault_rate):
                 return False
             fault = state.random.choice(faults.kinds)

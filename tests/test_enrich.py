@@ -363,3 +363,61 @@ def test_one_odd_entry_never_aborts_the_run(server, hf_server, tmp_path):
     assert summary.papers == 3 and summary.matched == 1
     assert {r.status for _, r in summary.unmatched} == {"not_in_openalex"}
     assert all(len(line) < 8000 for line in server.log.lines + hf_server.log.lines)
+
+
+def test_hugging_face_unreachable_is_one_warning_and_a_fallback_then_a_later_run_asks_again(reference_run, server,
+                                                                                             hf_server, tmp_path):
+    """No route to Hugging Face: kg says so once, resolves titles with OpenAlex's own free steps and its paid
+    search, exits 0 with the same matches less what only Hugging Face found; the next run asks for those."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: connection refused, as with no route
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/api"
+    server.reset(plan=Plan(throttle=False))
+    out = tmp_path / "out"
+    page = [str(PAGES[-1])]
+    args = ["enrich", *page, "--year", "2024", "--openalex-url", server.url, "--out", out, "--rate", "1000"]
+    result = kg(*args, "--hf-url", dead)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "Hugging Face paper search failed" in warnings[0], result.stderr
+    assert "OpenAlex autocomplete" in warnings[0] and "Traceback" not in result.stderr
+
+    with Store(reference_run[0]) as store:
+        reference = store.resolutions()
+    with Store(out / "kg-store.sqlite") as store:
+        degraded = store.resolutions()
+    keys = {p.key for p in read_inputs(page, year=2024).papers}
+    for key in keys:
+        if degraded[key].work_id:
+            assert degraded[key].work_id == reference[key].work_id, key
+        else:
+            assert reference[key].work_id is None or reference[key].method.startswith("hf_"), key
+    only_hf = {k for k in keys if reference[k].work_id and not degraded[k].work_id}
+    assert only_hf and all(degraded[k].resolved_without == ["Hugging Face paper search"]
+                           for k in keys if reference[k].method.startswith("hf_"))
+    rows = [json.loads(line) for line in kg("matches", "--out", out, "--json").stdout.splitlines()]
+    assert {r["title"] for r in rows if r["resolved_without"] == ["Hugging Face paper search"]} >= \
+        {p.title for p in read_inputs(page, year=2024).papers if p.key in only_hf}
+
+    hf_server.reset()  # Hugging Face is back: the papers only it could find are asked for again, and found
+    again = kg(*args, "--hf-url", hf_server.url)
+    assert again.returncode == 0 and "warning:" not in again.stderr, again.stderr
+    with Store(out / "kg-store.sqlite") as store:
+        healed = store.resolutions()
+    assert {k: healed[k].work_id for k in keys} == {k: reference[k].work_id for k in keys}
+    assert hf_server.log.counts["search"] >= len(only_hf)
+
+
+def test_autocomplete_failing_falls_back_to_paid_search_with_one_warning(server, tmp_path):
+    """Autocomplete answering 5xx past its retries: one warning, and the titles go to the paid search."""
+    server.reset(plan=Plan(throttle=False), faults=Faults(fault_rate=1.0, kinds=("500",), paths=("/autocomplete",)))
+    papers = [p for p in pages() if p.provenance[0].source == PAGES[-1].name]
+    summary = enrich(api(server, retries=1), tmp_path / "noac.sqlite", papers)
+    assert len(summary.warnings) == 1 and summary.warnings[0].startswith("OpenAlex autocomplete failed")
+    with Store(tmp_path / "noac.sqlite") as store:
+        resolutions = store.resolutions()
+    assert {r.method for r in resolutions.values()} <= {"search"}
+    assert sum(r.work_id is not None for r in resolutions.values()) >= len(papers) - 3
+    assert all(r.resolved_without == ["OpenAlex autocomplete"] for r in resolutions.values())

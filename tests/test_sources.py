@@ -244,19 +244,44 @@ def items_on(day, n):
 
 
 def test_daily_papers_are_read_page_by_page():
+    """kg sends no `limit`: the service's default page (50) is read until a page comes back shorter."""
     with HuggingFaceServer(items_on("2024-12-10", 120) + items_on("2024-12-11", 3)) as server:
         client = HuggingFace(server.url)
         items = client.daily_papers("2024-12-10")
         assert len(items) == 120 and len({i["paper"]["id"] for i in items}) == 120
-        assert server.log.counts["daily_papers"] == 3  # 100, 20, then an empty page
+        assert server.log.counts["daily_papers"] == 3  # 50, 50, then 20
+        assert not any("limit=" in line for line in server.log.lines)
         assert HuggingFace(server.url).daily_papers("2024-12-12") == []
 
 
-def test_a_server_that_caps_the_page_size_still_gives_the_whole_day():
-    """kg asks for 100 a page but pages until nothing new comes, so a cap (or the 50-item default) loses nothing."""
-    with HuggingFaceServer(items_on("2024-12-10", 120), max_limit=50) as server:
-        assert len(HuggingFace(server.url).daily_papers("2024-12-10")) == 120
-        assert server.log.counts["daily_papers"] == 4
+@pytest.mark.parametrize("page_size", [1, 7, 20, 50, 100, 120, 200])
+@pytest.mark.parametrize("refuse_over_max", [False, True])
+def test_every_page_size_the_service_allows_gives_the_whole_day(page_size, refuse_over_max):
+    """Whatever page size the service uses or allows, and whether it caps or refuses a larger `limit`, the
+    120-item day comes whole and in the service's order."""
+    day = items_on("2024-12-10", 120)
+    with HuggingFaceServer(day, max_limit=page_size, refuse_over_max=refuse_over_max) as server:
+        items = HuggingFace(server.url).daily_papers("2024-12-10")
+    assert [i["paper"]["id"] for i in items] == [i["paper"]["id"] for i in day]
+
+
+def test_the_endpoint_form_of_the_address_works_too():
+    """huggingface_hub's endpoint (`https://huggingface.co`, HF_ENDPOINT) and the API root name one service."""
+    with HuggingFaceServer(items_on("2024-12-10", 3)) as server:
+        assert len(HuggingFace(server.url.removesuffix("/api")).daily_papers("2024-12-10")) == 3
+        assert len(HuggingFace(server.url + "/").daily_papers("2024-12-10")) == 3
+
+
+def test_a_refused_request_is_named_with_the_services_error():
+    with HuggingFaceServer(items_on("2024-12-10", 3)) as server:
+        with pytest.raises(SourceError, match=r"refused the request \(HTTP 400: Invalid date: 2024-13-40\)"):
+            HuggingFace(server.url).daily_papers("2024-13-40")
+
+
+def test_a_wrong_address_is_named_not_read_as_an_empty_day():
+    with HuggingFaceServer(items_on("2024-12-10", 3)) as server:
+        with pytest.raises(SourceError, match="HTTP 404.*--hf-url"):
+            HuggingFace(server.url + "/v2").daily_papers("2024-12-10")
 
 
 def test_hugging_face_429_waits_as_its_ratelimit_header_says():
