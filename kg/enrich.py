@@ -127,7 +127,7 @@ class Enricher:
         self.progress = progress
         self.papers_index = papers_index
         self.failed_services: dict[str, str] = {}  # optional service → the warning said when it failed
-        self.without: dict[str, list[str]] = {}    # feed paper key → optional services it was resolved without
+        self.without: dict[str, set[str]] = {}     # feed paper key → optional services it was resolved without
         self.lock = threading.Lock()
 
     def _optional(self, service: str, instead: str, call: Callable[[], list[dict]], paper: FeedPaper) -> list[dict]:
@@ -142,13 +142,13 @@ class Enricher:
                 with self.lock:
                     self.failed_services.setdefault(service, f"{service} failed ({error}); {instead}")
         with self.lock:
-            self.without.setdefault(paper.key, []).append(service)
+            self.without.setdefault(paper.key, set()).add(service)
         return []
 
     def _save_resolutions(self, resolutions: Iterable[Resolution]) -> None:
         resolutions = list(resolutions)
         for resolution in resolutions:
-            resolution.resolved_without = sorted(set(self.without.get(resolution.key, [])))
+            resolution.resolved_without = sorted(self.without.get(resolution.key, ()))
         self.store.save_resolutions(resolutions)
 
     def run(self, papers: list[FeedPaper]) -> EnrichSummary:
@@ -183,7 +183,7 @@ class Enricher:
         summary = self._summary(papers, time.monotonic() - started)
         summary.new, summary.refreshed = len(given - known), refreshed
         summary.warnings = sorted(self.failed_services.values())
-        summary.resolved_without = {k: sorted(set(v)) for k, v in sorted(self.without.items())}
+        summary.resolved_without = {k: sorted(v) for k, v in sorted(self.without.items())}
         return summary
 
     # -- 1. identifiers -------------------------------------------------------------
