@@ -8,6 +8,7 @@ budget exits 3 with everything fetched kept. Tracebacks are for bugs only.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -194,6 +195,19 @@ def feed(inputs, hf_dates, hf_url, year, as_json) -> None:
 
 # -- kg enrich ------------------------------------------------------------------------
 
+def _source_date_epoch() -> str | None:
+    """The reproducible-builds convention: SOURCE_DATE_EPOCH (seconds since 1970, UTC) stands for "now" in what
+    kg records, so reruns from the same answers give byte-identical outputs."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(value), dt.UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        raise KgError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds since 1970-01-01 UTC; "
+                         "unset it or give e.g. SOURCE_DATE_EPOCH=$(date +%s)") from None
+
+
 def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key, rate, budget, workers, citing,
               depth, refresh_after, hf_url, no_hf):
     """Enrich into the store and print what it found and what it cost."""
@@ -207,7 +221,8 @@ def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key
                             use_hf=not no_hf, cache_folder=out)
     with progress_display() as progress:
         report = enrich_feed(papers, store, sources, EnrichOptions(citing=citing, depth=depth, workers=workers,
-                                                                   refresh_after_days=refresh_after), progress)
+                                                                   refresh_after_days=refresh_after,
+                                                                   run_at=_source_date_epoch()), progress)
     summary, stats = report.summary, report.source.stats
     console = stderr()
     for warning in summary.warnings:
@@ -288,15 +303,10 @@ def open_store(out: Path, store: Path | None):
 def matches(out, store, as_json) -> None:
     """Show how every feed entry was resolved, for auditing."""
     from kg.coverage import describe, summarise
-    from kg.tables import feed_entry_rows
+    from kg.tables import audit_rows
 
     with open_store(out, store) as db:
-        papers = {p.key: p for p in db.feed_papers()}
-        coverage = db.feed_coverage()
-        entries, resolutions = db.feed_entries(), db.resolutions()
-        rows = [row for _table, row in feed_entry_rows(entries, papers, resolutions, coverage, db.sightings())]
-    for entry, row in zip(entries, rows):  # the optional services that were failing when it was resolved
-        row["resolved_without"] = resolutions[entry.key].resolved_without if entry.key in resolutions else []
+        rows, coverage = audit_rows(db), db.feed_coverage()
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

@@ -66,6 +66,9 @@ class EnrichOptions:
     refresh_after_days: float = REFRESH_AFTER_DAYS
     search_candidates: int = 5
     today: dt.date | None = None  # for "recent" (tests pin it); None = the real today
+    run_at: str | None = None
+    """The time the run is recorded at (shown as `first_seen`, in diffs and digests); None = now.
+    The CLI pins it from SOURCE_DATE_EPOCH, so that two projects built from the same answers are identical."""
 
 
 @dataclass
@@ -157,7 +160,7 @@ class Enricher:
         due = (dt.datetime.now(dt.UTC).replace(microsecond=0)
                - dt.timedelta(days=self.options.refresh_after_days)).isoformat()
         known = {p.key for p in self.store.feed_papers()}
-        run = self.store.start_run(papers)
+        run = self.store.start_run(papers, at=self.options.run_at)
         self.store.add_feed(papers)
         done = self.store.resolutions()
         retry = self.store.pending_checked_before(due) | self.store.resolved_without_a_service()

@@ -58,12 +58,12 @@ def meaningful_difference(a: str, b: str) -> str | None:
     """
     left, right = set(a.split()), set(b.split())
     only_left, only_right = left - right, right - left
-    for token in only_left | only_right:
+    for token in sorted(only_left | only_right):  # sorted: a set's order changes with each process's hash seed
         if token.isdigit() or _ROMAN.match(token) or any(c.isdigit() for c in token):
             return token
     substantive_left = {t for t in only_left if t not in _MINOR_WORDS}
     substantive_right = {t for t in only_right if t not in _MINOR_WORDS}
-    for token in substantive_left:
+    for token in sorted(substantive_left):
         close = [t for t in substantive_right if fuzz.ratio(token, t) >= 85 or t.rstrip("s") == token.rstrip("s")]
         if not close and substantive_right:
             return token

@@ -16,7 +16,7 @@ import pyarrow as pa
 from kg.coverage import Coverage
 from kg.feeds import FeedPaper
 from kg.resolve import Resolution
-from kg.store import FeedEntry
+from kg.store import FeedEntry, Store
 from kg.threads import Threads
 
 SCHEMAS = {
@@ -77,6 +77,18 @@ def feed_entry_rows(entries: list[FeedEntry], papers: dict[str, FeedPaper], reso
             "institutions": covered.institutions if covered else None,
             "missing": ("; ".join(covered.flags()) or None) if covered else None}
 
+
+
+def audit_rows(store: Store) -> list[dict]:
+    """What `kg matches` shows: the `feed_entries` rows, each with the optional services that were failing when
+    its paper was resolved (so a later run's retry can be seen)."""
+    papers = {p.key: p for p in store.feed_papers()}
+    entries, resolutions = store.feed_entries(), store.resolutions()
+    rows = [row for _table, row in feed_entry_rows(entries, papers, resolutions, store.feed_coverage(),
+                                                   store.sightings())]
+    for entry, row in zip(entries, rows):
+        row["resolved_without"] = resolutions[entry.key].resolved_without if entry.key in resolutions else []
+    return rows
 
 THREAD_SCHEMAS = {
     "threads": pa.schema([("thread_id", pa.string()), ("rank", pa.int64()), ("name", pa.string()),

@@ -21,7 +21,7 @@ README's OpenAlex section:
   OR filters up to 100 values; request lines over 8,190 bytes refused (414);
 * list results cut `authorships` at 100 (`is_authors_truncated`), singletons do not.
 
-It can also inject latency, 5xx, truncated bodies, bad JSON and timeouts. It
+It can also inject latency and faults (see `Faults`), at random or at chosen requests. It
 deliberately shares no code with kg: it is the stand-in for the other side of
 the wire.
 
@@ -38,6 +38,8 @@ import json
 import math
 import random
 import re
+import socket
+import struct
 import threading
 import time
 import unicodedata
@@ -110,9 +112,22 @@ def usd(credits: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
+FAULT_KINDS = ("500", "truncated", "badjson", "reset", "timeout", "throttle", "budget")
+"""What can go wrong on the wire, as the proxy (src/index.ts) and its origin do it:
+
+* 500: the origin failed; the proxy charged the request at /check and passes the answer on (no refund).
+* truncated: the connection drops halfway through a 200 body (Content-Length promised more).
+* badjson: a complete 200 whose body is not JSON.
+* reset: the connection is reset (TCP RST) before any answer.
+* timeout: no answer before the client's timeout; after it the proxy's 504, credits refunded as index.ts does.
+* throttle: the per-second 429 (`Retry-After: 1`, "Please slow down"), not charged.
+* budget: the daily-budget 429 ("Insufficient budget"), not charged: the client must stop and resume later.
+"""
+
+
 @dataclass
 class Faults:
-    """What the server does wrong, and how often (fractions of requests)."""
+    """What the server does wrong: a fraction of requests at random, and/or the requests numbered in `at`."""
 
     latency: float = 0.0
     fault_rate: float = 0.0
@@ -121,6 +136,8 @@ class Faults:
     seed: int = 7
     paths: tuple[str, ...] = ()
     """Only requests whose path starts with one of these fail (none given: every request may)."""
+    at: frozenset[int] = frozenset()
+    """Ordinals (0-based, counting the requests `paths` lets through) that fail, each with a kind of `kinds`."""
 
 
 @dataclass
@@ -264,6 +281,7 @@ class OpenAlexServer:
         self.log = Log()
         self.lock = threading.Lock()
         self.random = random.Random(self.faults.seed)
+        self.faulted_ordinal = 0
         self.buckets: dict[str, tuple[float, float]] = {}
         handler = type("Handler", (_Handler,), {"server_state": self})
         self.httpd = _QuietServer(("127.0.0.1", port), handler)
@@ -290,6 +308,7 @@ class OpenAlexServer:
             self.faults = faults or Faults()
             self.plan = plan or Plan()
             self.random = random.Random(self.faults.seed)
+            self.faulted_ordinal = 0
 
     def new_day(self) -> None:
         """Midnight UTC: every client's daily credits are back; the request log is kept."""
@@ -384,6 +403,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._rate_limit(key)
         kind, credits = classify(path, params)
         daily = state.plan.keys[key] if key else state.plan.keyless_credits
+        fault = self._fault()
+        if fault in ("throttle", "budget"):  # refused before /check charges anything
+            state.log.faults[fault] += 1
+            used = state.log.credits[key or "anonymous"]
+            return self._refuse({"type": "per_second" if fault == "throttle" else "daily", "remaining": daily - used,
+                                 "per_second": state.plan.per_second(daily),
+                                 "retry_after": 1 if fault == "throttle" else seconds_to_midnight()}, credits, daily)
         verdict = state.admit(key or "anonymous", daily, credits)
         if not verdict["ok"]:
             return self._refuse(verdict, credits, daily)
@@ -396,8 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
             "X-RateLimit-Cost-USD": usd(credits), "X-RateLimit-Onetime-Remaining": "0",
             "X-RateLimit-Prepaid-Remaining-USD": "0"}
         self.cost = credits
-        if self._inject_fault():
-            return
+        if fault is not None:
+            return self._inject(fault, key or "anonymous", credits)
         if path.startswith("/works/"):
             return self._single(unquote(path[len("/works/"):]), params)
         if path == "/works":
@@ -441,14 +467,23 @@ class _Handler(BaseHTTPRequestHandler):
                                    "content": float(usd(100)), "semantic": float(usd(10)), "text": float(usd(100))},
             "credits_limit": daily, "credits_used": used, "credits_remaining": daily - used}})
 
-    def _inject_fault(self) -> bool:
+    def _fault(self) -> str | None:
+        """The fault this request meets, if any: it is the `at`-th request, or the dice say so."""
         state, faults = self.server_state, self.server_state.faults
         with state.lock:
             if faults.paths and not self.path.startswith(faults.paths):
-                return False
-            if not (faults.fault_rate and state.random.random() < faults.fault_rate):
-                return False
-            fault = state.random.choice(faults.kinds)
+                return None
+            ordinal = state.faulted_ordinal
+            state.faulted_ordinal += 1
+            if ordinal in faults.at:
+                return faults.kinds[ordinal % len(faults.kinds)]
+            if faults.fault_rate and state.random.random() < faults.fault_rate:
+                return state.random.choice(faults.kinds)
+        return None
+
+    def _inject(self, fault: str, client: str, credits: int) -> None:
+        state, faults = self.server_state, self.server_state.faults
+        with state.lock:
             state.log.faults[fault] += 1
         if fault == "500":
             self._json(500, {"error": "Internal server error"})
@@ -456,10 +491,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"meta": {}, "results": [{"id": "x" * 200}]}, truncate=True)
         elif fault == "badjson":
             self._send(200, b'{"meta": {"count": 1}, "results": [')
+        elif fault == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
         elif fault == "timeout":
             time.sleep(faults.timeout_seconds)
-            self._json(503, {"error": "timed out"})
-        return True
+            with state.lock:
+                state.log.credits[client] -= credits
+            self._json(504, {"error": "Gateway timeout"})
 
     def _select(self, record: dict, params: dict[str, str]) -> dict | None:
         if not params.get("select"):

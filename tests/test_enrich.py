@@ -1,6 +1,7 @@
 """Enrichment over real HTTP against the local OpenAlex and Hugging Face imitations, and offline from a snapshot."""
 
 import csv
+import datetime as dt
 import json
 import math
 import signal
@@ -10,6 +11,8 @@ import sys
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import DEMO, PAGES, REAL, WORLD, kg
 from kg.enrich import Enricher, EnrichOptions
@@ -19,7 +22,8 @@ from kg.sources.huggingface import HuggingFace
 from kg.sources.local import Snapshot
 from kg.sources.openalex import OpenAlexAPI
 from kg.store import Store
-from oaserver import Faults, OpenAlexServer, Plan
+from kg.tables import audit_rows
+from oaserver import FAULT_KINDS, Faults, OpenAlexServer, Plan
 
 TRUTH = [json.loads(line) for line in (WORLD / "truth.jsonl").read_text().splitlines()]
 MERGED = {json.loads(line)["old"]: json.loads(line)["new"] for line in (WORLD / "merged.jsonl").read_text().splitlines()}
@@ -32,11 +36,18 @@ def pages():
 def api(server, **kwargs):
     """A client with no pace of its own: only the server's throttling slows it down."""
     kwargs.setdefault("rate", math.inf)
-    return OpenAlexAPI(server.url, backoff=0.01, timeout=2, **kwargs)
+    kwargs.setdefault("timeout", 2)
+    return OpenAlexAPI(server.url, backoff=0.01, **kwargs)
+
+
+RUN_AT = "2026-12-01T06:00:00+00:00"
+"""Every run of these tests is recorded at this time (as SOURCE_DATE_EPOCH pins it on the command line), so
+two projects built from the same answers can be compared byte for byte."""
 
 
 def enrich(source, store_path, papers, hf=None, **options):
     options.setdefault("workers", 4)
+    options.setdefault("run_at", RUN_AT)
     index = HuggingFace(hf.url, backoff=0.01) if hf is not None else None
     with Store(store_path) as store:
         return Enricher(source, store, EnrichOptions(**options), papers_index=index).run(papers)
@@ -48,6 +59,14 @@ def snapshot_of(store_path):
         works = {w["id"]: w for w in store.works()}
         resolutions = {k: (r.work_id, r.method, r.status) for k, r in store.resolutions().items()}
         return works, resolutions, store.aliases(), store.roles()
+
+
+def outputs(store_path, scratch):
+    """What a user sees of a project: `kg matches --json` (as text) and `kg.nt` (as bytes), beside the store."""
+    with Store(store_path) as store:
+        matches = "\n".join(json.dumps(row, ensure_ascii=False) for row in audit_rows(store))
+    build(store_path, scratch)
+    return snapshot_of(store_path), matches, (scratch / "kg.nt").read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -148,13 +167,17 @@ def test_faults_end_with_the_same_store(reference_run, server, hf_server, tmp_pa
     assert snapshot_of(tmp_path / "faulty.sqlite") == snapshot_of(path)
 
 
-def test_budget_spent_mid_run_exits_3_and_resumes_after_the_day_resets(reference_run, server, hf_server, tmp_path):
+def test_budget_spent_mid_run_exits_3_and_resumes_after_the_day_resets(reference_run, reference_outputs, server,
+                                                                        hf_server, tmp_path):
+    """On the command line: exit 3 with the reset time, then the next day's rerun gives byte-identical
+    `kg matches --json` and `kg.nt` (SOURCE_DATE_EPOCH pins the recorded run time, as for reproducible builds)."""
     path, *_ = reference_run
     server.reset(plan=Plan(keyless_credits=80))
     out = tmp_path / "out"
     args = ["enrich", *PAGES, "--year", "2024", "--openalex-url", server.url, "--hf-url", hf_server.url,
             "--out", out, "--rate", "1000"]
-    stopped = kg(*args)
+    pinned = {"SOURCE_DATE_EPOCH": str(int(dt.datetime.fromisoformat(RUN_AT).timestamp()))}
+    stopped = kg(*args, env=pinned)
     assert stopped.returncode == 3, stopped.stderr
     message = stopped.stderr.strip().splitlines()[-1]
     assert "budget is spent" in message and "resets at" in message and "rerun the same command" in message
@@ -163,13 +186,15 @@ def test_budget_spent_mid_run_exits_3_and_resumes_after_the_day_resets(reference
     with Store(out / "kg-store.sqlite") as store:
         assert 0 < len(store.resolutions()) < 142
     server.new_day()
-    resumed = kg(*args)
+    resumed = kg(*args, env=pinned)
     assert resumed.returncode == 0, resumed.stderr
-    assert snapshot_of(out / "kg-store.sqlite")[1] == snapshot_of(path)[1]
-    build(out / "kg-store.sqlite", out)
-    reference = tmp_path / "reference"
-    build(path, reference)
-    assert (out / "kg.nt").read_bytes() == (reference / "kg.nt").read_bytes()
+    assert snapshot_of(out / "kg-store.sqlite") == reference_outputs[0]
+    matches = kg("matches", "--out", out, "--json")
+    assert matches.returncode == 0, matches.stderr
+    assert matches.stdout == kg("matches", "--store", path, "--json").stdout
+    assert matches.stdout.rstrip("\n") == reference_outputs[1]
+    assert kg("build", "--out", out).returncode == 0
+    assert (out / "kg.nt").read_bytes() == reference_outputs[2]
 
 
 def test_budget_flag_is_never_exceeded_with_four_workers(server, hf_server, tmp_path):
@@ -215,8 +240,8 @@ def test_kill_in_any_phase_then_rerun_converges_to_the_same_store(phase, referen
 
 
 @pytest.mark.parametrize("credits", [1, 3, 12, 60, 110])
-def test_a_budget_spent_in_any_phase_then_a_new_day_converges_to_the_same_store(credits, reference_run, server,
-                                                                                 hf_server, tmp_path):
+def test_a_budget_spent_in_any_phase_then_a_new_day_ends_in_the_same_matches_and_graph(
+        credits, reference_run, reference_outputs, server, hf_server, tmp_path):
     """1 credit stops among the DOI lookups, 3 among the landing pages, 12 at the first paid search,
     60 among the paid searches, 110 among the references."""
     from kg.errors import BudgetExhausted
@@ -230,7 +255,50 @@ def test_a_budget_spent_in_any_phase_then_a_new_day_converges_to_the_same_store(
     server.new_day()
     server.plan = Plan()
     enrich(api(server), store_path, pages(), hf=hf_server)
-    assert snapshot_of(store_path) == snapshot_of(path)
+    assert outputs(store_path, tmp_path / "resumed") == reference_outputs
+
+
+@pytest.fixture(scope="module")
+def reference_outputs(reference_run, tmp_path_factory):
+    return outputs(reference_run[0], tmp_path_factory.mktemp("reference-export"))
+
+
+def two_pages():
+    return read_inputs([str(p) for p in PAGES[:2]], year=2024).papers
+
+
+@pytest.fixture(scope="module")
+def openalex_only(world_server, tmp_path_factory):
+    """Two pages with OpenAlex alone (`--no-hf`), no faults, no throttling: what every faulty run must equal."""
+    world_server.reset(plan=Plan(throttle=False))
+    folder = tmp_path_factory.mktemp("openalex-only")
+    enrich(api(world_server), folder / "store.sqlite", two_pages())
+    return outputs(folder / "store.sqlite", folder / "export"), sum(world_server.log.counts.values())
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+@settings(max_examples=3, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(where=st.data())
+def test_a_fault_anywhere_ends_in_the_same_matches_and_graph(kind, where, openalex_only, server, tmp_path_factory):
+    """Whichever requests meet the fault (Hypothesis chooses), the project ends byte-identical to the undisturbed
+    one; a budget refusal stops the run (exit 3 on the command line) and the next day's rerun completes it."""
+    from kg.errors import BudgetExhausted
+
+    reference, requests = openalex_only
+    at = where.draw(st.frozensets(st.integers(0, requests - 1), min_size=1, max_size=3), label="faulty requests")
+    folder = tmp_path_factory.mktemp(f"fault-{kind}")
+    server.reset(Faults(at=at, kinds=(kind,), timeout_seconds=1.5), Plan(throttle=False))
+    try:
+        enrich(api(server, timeout=1), folder / "store.sqlite", two_pages())
+    except BudgetExhausted:
+        assert kind == "budget" and server.log.faults[kind] == 1
+        server.reset(plan=Plan(throttle=False))
+        enrich(api(server, timeout=1), folder / "store.sqlite", two_pages())
+    else:
+        reached = sum(1 for n in at if n < server.faulted_ordinal)
+        assert server.log.faults[kind] == reached and (kind != "budget" or not reached)
+    assert outputs(folder / "store.sqlite", folder / "export") == reference
 
 
 def test_snapshot_gives_the_same_resolutions_offline(reference_run, tmp_path):
