@@ -77,11 +77,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 class HuggingFaceServer:
     def __init__(self, items: list[dict], window: Window | None = None, port: int = 0, max_limit: int | None = None,
-                 refuse_over_max: bool = False, down: bool = False):
+                 refuse_over_max: bool = False, down: bool = False, cut_answers: int = 0):
         self.items = items
         self.max_limit = max_limit  # a cap on `limit` (kg must not rely on getting as many as it asks)
         self.refuse_over_max = refuse_over_max  # a `limit` above the cap is a 400 with an error object, not capped
         self.down = down  # every call answers 503, as a service in an outage does
+        self.cut_answers = cut_answers  # the first this many answers are a 200 whose JSON is cut short
         self.window = window or Window()
         self.log = Log()
         self.lock = threading.Lock()
@@ -155,7 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _json(self, status: int, data: object, headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(data).encode()
+        self._send(status, json.dumps(data).encode(), headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -182,6 +185,10 @@ class _Handler(BaseHTTPRequestHandler):
                                "RateLimit-Policy": f'"fixed window";"api";q={limit_calls};w={int(state.window.seconds)}'})
         if state.down:
             return self._json(503, {"error": "Service Unavailable"})
+        with state.lock:
+            cut, state.cut_answers = state.cut_answers > 0, max(0, state.cut_answers - 1)
+        if cut:
+            return self._send(200, b'[{"paper": {"id": "2412.1')
         try:
             limit = int(params.get("limit", min(DEFAULT_LIMIT, state.max_limit or DEFAULT_LIMIT)))
             page = int(params.get("p", 0))

@@ -272,6 +272,18 @@ def test_the_endpoint_form_of_the_address_works_too():
         assert len(HuggingFace(server.url + "/").daily_papers("2024-12-10")) == 3
 
 
+def test_a_cut_answer_is_retried_not_served_again_from_the_cache(tmp_path):
+    """A 200 whose JSON is cut must not stay in the HTTP cache: the retry, and the next run, ask again."""
+    with HuggingFaceServer(items_on("2024-12-10", 3), cut_answers=1) as server:
+        client = HuggingFace(server.url, cache_path=tmp_path / "hf-cache.sqlite", backoff=0.01)
+        assert len(client.daily_papers("2024-12-10")) == 3
+        assert client.stats.retries == 1 and server.log.counts["daily_papers"] == 2
+        client.close()
+        again = HuggingFace(server.url, cache_path=tmp_path / "hf-cache.sqlite")
+        assert len(again.daily_papers("2024-12-10")) == 3
+        assert again.stats.cache_hits == 2 and server.log.counts["daily_papers"] == 2  # both pages from the cache
+
+
 def test_a_refused_request_is_named_with_the_services_error():
     with HuggingFaceServer(items_on("2024-12-10", 3)) as server:
         with pytest.raises(SourceError, match=r"refused the request \(HTTP 400: Invalid date: 2024-13-40\)"):

@@ -158,6 +158,13 @@ def json_session(cache_path: Path | None, token: str | None, short_lived: dict |
     return session
 
 
+def forget(session: requests.Session, response: requests.Response) -> None:
+    """Drop an answer from the HTTP cache: a 200 that kg cannot use (cut, not JSON, an error object) must not
+    be served again to the retry meant to replace it, nor to the next run."""
+    if isinstance(session, requests_cache.CachedSession):
+        session.cache.delete(requests=[response.request])
+
+
 def retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     try:

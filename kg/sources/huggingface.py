@@ -20,7 +20,7 @@ import requests
 
 from kg.errors import SourceError
 from kg.sources import HF_API_URL
-from kg.sources.http import TRANSIENT_ERRORS, Ledger, RateLimiter, json_body, json_session, retry_after
+from kg.sources.http import TRANSIENT_ERRORS, Ledger, RateLimiter, forget, json_body, json_session, retry_after
 
 MAX_PAGES = 1000
 _RATELIMIT = re.compile(r"\"(?P<resource>\w+)\"\s*;\s*r\s*=\s*(?P<r>\d+)\s*;\s*t\s*=\s*(?P<t>\d+)")
@@ -91,6 +91,8 @@ class HuggingFace:
                 body = json_body(response)
                 if response.status_code == 404 and missing_ok:
                     return None
+                if response.status_code == 200 and (body is None or _error_text(body) is not None):
+                    forget(self.session, response)
                 if response.status_code == 200 and body is not None:
                     if (message := _error_text(body)) is not None:
                         raise SourceError(f"Hugging Face answered with an error ({message}) for {response.url}")

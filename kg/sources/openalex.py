@@ -28,12 +28,21 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pyalex
 import requests
-import requests_cache
 
 from kg.errors import BudgetExhausted, SourceError
 from kg.ids import short_id
 from kg.sources import DEFAULT_URL
-from kg.sources.http import SENT_ERRORS, TRANSIENT_ERRORS, Ledger, RateLimiter, float_header, json_body, json_session, retry_after
+from kg.sources.http import (
+    SENT_ERRORS,
+    TRANSIENT_ERRORS,
+    Ledger,
+    RateLimiter,
+    float_header,
+    forget,
+    json_body,
+    json_session,
+    retry_after,
+)
 
 MAX_PER_CALL = 100      # values in one OR filter (the API's MAX_IDS_IN_FILTER)
 MAX_PER_PAGE = 200      # the API's max_per_page
@@ -172,8 +181,7 @@ class OpenAlexAPI:
         status = response.status_code
         if status in (200, 404):
             if status == 200 and json_body(response) is None:
-                if isinstance(self.session, requests_cache.CachedSession):
-                    self.session.cache.delete(requests=[response.request])
+                forget(self.session, response)
                 return "invalid or truncated JSON", None
             return None, None
         if status >= 500:
