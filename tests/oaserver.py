@@ -112,7 +112,7 @@ def usd(credits: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
-FAULT_KINDS = ("500", "truncated", "badjson", "reset", "timeout", "throttle", "budget")
+FAULT_KINDS = ("500", "truncated", "badjson", "reset", "timeout", "throttle", "budget", "partial")
 """What can go wrong on the wire, as the proxy (src/index.ts) and its origin do it:
 
 * 500: the origin failed; the proxy charged the request at /check and passes the answer on (no refund).
@@ -122,6 +122,9 @@ FAULT_KINDS = ("500", "truncated", "badjson", "reset", "timeout", "throttle", "b
 * timeout: no answer before the client's timeout; after it the proxy's 504, credits refunded as index.ts does.
 * throttle: the per-second 429 (`Retry-After: 1`, "Please slow down"), not charged.
 * budget: the daily-budget 429 ("Insufficient budget"), not charged: the client must stop and resume later.
+* partial: a list whose Elasticsearch query hit its soft 5 s timeout: a 200 with part of the results and
+  `meta.timed_out: true` (openalex-elastic-api, core/shared_view.py, execute_search and format_meta; oxjob #521).
+  Only list answers can be partial; elsewhere this fault does nothing.
 """
 
 
@@ -422,7 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
             "X-RateLimit-Cost-USD": usd(credits), "X-RateLimit-Onetime-Remaining": "0",
             "X-RateLimit-Prepaid-Remaining-USD": "0"}
         self.cost = credits
-        if fault is not None:
+        self.timed_out = fault == "partial" and path == "/works"
+        if fault is not None and fault != "partial":
             return self._inject(fault, key or "anonymous", credits)
         if path.startswith("/works/"):
             return self._single(unquote(path[len("/works/"):]), params)
@@ -561,6 +565,11 @@ class _Handler(BaseHTTPRequestHandler):
         meta = {"count": len(keys), "db_response_time_ms": 1, "page": None if cursor else page,
                 "per_page": per_page, "next_cursor": next_cursor, "groups_count": None,
                 "cost_usd": float(usd(self.cost))}
+        if self.timed_out:  # Elasticsearch stopped at its soft timeout: what it had found so far
+            with self.server_state.lock:
+                self.server_state.log.faults["partial"] += 1
+            results = results[: len(results) // 2]
+            meta.update(count=len(keys) // 2, timed_out=True)
         self._json(200, {"meta": meta, "results": results, "group_by": []})
 
     @staticmethod

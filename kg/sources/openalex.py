@@ -12,6 +12,9 @@ client follows that, not the public docs where they differ:
   table below is only the estimate reserved before a request is sent.
 * The API key travels in `Authorization: Bearer`, so it is in no URL, no log
   line and no HTTP-cache key.
+* A list whose search hit the service's soft 5 s timeout answers 200 with only
+  part of the results and `meta.timed_out: true`; kg retries it instead of
+  reading the missing works as merged or absent.
 
 pyalex composes the filter strings; kg owns the transport because pyalex
 always targets the public host and opens a session per call, while kg needs
@@ -180,9 +183,13 @@ class OpenAlexAPI:
         """(None, None) for a usable answer, (reason, wait) for one worth retrying; raise for the rest."""
         status = response.status_code
         if status in (200, 404):
-            if status == 200 and json_body(response) is None:
+            body = json_body(response) if status == 200 else None
+            if status == 200 and body is None:
                 forget(self.session, response)
                 return "invalid or truncated JSON", None
+            if isinstance(body, dict) and (body.get("meta") or {}).get("timed_out"):
+                forget(self.session, response)
+                return "a partial list: OpenAlex's search timed out (meta.timed_out)", None
             return None, None
         if status >= 500:
             return f"HTTP {status}", retry_after(response)
