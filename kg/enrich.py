@@ -29,21 +29,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from rapidfuzz import fuzz
-
 from kg.coverage import added, record_coverage
 from kg.errors import BudgetExhausted, SourceError
 from kg.feeds import FeedPaper
 from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key
-from kg.resolve import ACCEPT, Resolution, choose, match_by_identifier, verified_arxiv_id
+from kg.resolve import ACCEPT, Resolution, choose, match_by_identifier, score_candidate, verified_arxiv_id
 from kg.sources import PaperIndex, Source, SourceOptions, open_sources
-from kg.sources.openalex import GRAPH_FIELDS, MAX_PER_CALL
+from kg.sources.openalex import ARXIV_URL_FORMS, GRAPH_FIELDS, MAX_PER_CALL
 from kg.store import FULL, SINGLETON, Store
 from kg.text import normalise_title
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+FREE_SINGLETONS = 10
+"""A call for this many feed works or fewer goes as free singletons instead of one paid list call (1 credit):
+ten requests take a second at the keyless pace, and a singleton is the full record kg wants for a feed work
+anyway (a list cuts authorships at 100)."""
 RECENT_DAYS = 30
 """A paper published this many days ago or less may simply not be indexed yet: it stays pending."""
 REFRESH_AFTER_DAYS = 3.0
@@ -222,17 +224,27 @@ class Enricher:
         arxiv = {p.key: a.lower() for p in missed if not p.doi and (a := arxiv_of(p))}
         by_arxiv = [p for p in missed if p.key in arxiv]
         rest += [p for p in missed if p.key not in arxiv]
-        for forms in ("common", "rare"):
-            by_arxiv = self._resolve_by_landing_pages(by_arxiv, arxiv, forms, f"{via}arxiv_location", evidence_of)
-        return rest + by_arxiv
+        return rest + self._resolve_by_landing_pages(by_arxiv, arxiv, f"{via}arxiv_location", evidence_of)
 
-    def _resolve_by_landing_pages(self, papers: list[FeedPaper], arxiv: dict[str, str], forms: str, method: str,
+    def _resolve_by_landing_pages(self, papers: list[FeedPaper], arxiv: dict[str, str], method: str,
                                   evidence_of: Callable[[FeedPaper], str | None]) -> list[FeedPaper]:
-        """Resolve papers by the arXiv landing pages of their ids in one tier of URL forms; return the rest."""
-        found = self._batched(f"Resolving arXiv landing pages ({forms} URL forms)",
-                              sorted({arxiv[p.key] for p in papers}),
-                              lambda batch: self.source.works_by_arxiv(batch, forms),
-                              lambda r: sorted(arxiv_ids_of(r)))
+        """Resolve papers by the arXiv landing pages of their ids; return the rest.
+
+        Two rounds: the common URL forms, then the rare ones for the ids still missing. A call costs one credit
+        whether it holds 4 values or 100, so the ids that would make a last, small call of the first round
+        join the second with every form at once."""
+        common, rare = ARXIV_URL_FORMS["common"], ARXIV_URL_FORMS["rare"]
+        ids = sorted({arxiv[p.key] for p in papers})
+        tail = len(ids) % (MAX_PER_CALL // len(common))
+        late = ids[len(ids) - tail:] if tail * (len(common) + len(rare)) <= MAX_PER_CALL else []
+        first = ids[:len(ids) - len(late)]
+        urls = lambda of, forms: [form.format(a) for a in of for form in forms]
+        keys_of = lambda record: sorted(arxiv_ids_of(record))
+        found = self._batched("Resolving arXiv landing pages", urls(first, common),
+                              self.source.works_by_landing_pages, keys_of)
+        second = urls([a for a in first if a not in found], rare) + urls(late, common + rare)
+        found.update(self._batched("Resolving arXiv landing pages (rare URL forms)", second,
+                                   self.source.works_by_landing_pages, keys_of))
         return self._accept(papers, lambda p: found.get(arxiv[p.key], []), lambda p: method, evidence_of)
 
     def _batched(self, phase: str, keys: list[str], fetch: Callable[[list[str]], list[dict]],
@@ -297,12 +309,17 @@ class Enricher:
             "OpenAlex autocomplete", "titles go to OpenAlex's paid title search; the papers it could not resolve "
             "are asked again on the next run", lambda: self.source.autocomplete(_query_text(p.title, 12)), p)
         for paper, hits in in_parallel(papers, complete, self.options.workers):
-            wanted = normalise_title(paper.title or "")
-            candidates[paper.key] = [full_id(h["id"]) for h in hits if h.get("id") and fuzz.ratio(
-                wanted, normalise_title(h.get("display_name") or "")) / 100 >= ACCEPT - 0.1]
+            # Only a hit whose title alone could pass verification is worth fetching.
+            candidates[paper.key] = [full_id(h["id"]) for h in hits if h.get("id") and score_candidate(
+                paper, {"display_name": h.get("display_name")})[0] >= ACCEPT]
             advance(1)
         ids = sorted({c for found in candidates.values() for c in found})
-        records = {r["id"]: r for batch in chunks(ids) for r in (self.source.works_by_ids(batch) if batch else [])}
+        records: dict[str, dict] = {}
+        levels: dict[str, int] = {}
+        for batch in chunks(ids):
+            found, level = self._feed_works(batch)
+            records.update((r["id"], r) for r in found)
+            levels.update((r["id"], level) for r in found)
         rest, resolutions, chosen = [], [], []
         for paper in papers:
             offered = [records[c] for c in candidates[paper.key] if c in records]
@@ -313,7 +330,8 @@ class Enricher:
             resolution.evidence = "OpenAlex autocomplete candidate, title verified"
             resolutions.append(resolution)
             chosen.append(records[resolution.work_id])
-        self.store.save_works(chosen, "feed", complete=FULL)
+        for level in sorted({levels[r["id"]] for r in chosen}):
+            self.store.save_works([r for r in chosen if levels[r["id"]] == level], "feed", complete=level)
         self._save_resolutions(resolutions)
         return rest
 
@@ -405,11 +423,11 @@ class Enricher:
         """Fetch works 100 per call. Ids a batch does not return are merged or deleted: a snapshot says which
         id survived (then that one is fetched); the API cannot, so they are recorded as missing, once."""
         advance = self.progress(phase, len(ids))
-        level = FULL if select is None else 0
         while ids:
             followups: list[str] = []
-            fetch = lambda batch: self.source.works_by_ids(batch, select)
-            for batch, records in in_parallel(chunks(ids), fetch, self.options.workers):
+            fetch = lambda batch: self._feed_works(batch) if select is None else (
+                self.source.works_by_ids(batch, select), 0)
+            for batch, (records, level) in in_parallel(chunks(ids), fetch, self.options.workers):
                 returned = {r["id"] for r in records}
                 absent = [i for i in batch if i not in returned]
                 aliases = self.source.merged_into(absent) if absent else {}
@@ -418,6 +436,15 @@ class Enricher:
                 followups.extend(aliases.values())
                 advance(len(batch))
             ids = sorted(set(followups) - self.store.known_ids())
+
+    def _feed_works(self, ids: list[str]) -> tuple[list[dict], int]:
+        """Full records of up to 100 works and how complete they are: free singletons for a few, else a list call.
+
+        References keep to list calls (with `select`) whatever their number, so that a reference's record
+        does not depend on how a run happened to split its batches."""
+        if len(ids) > FREE_SINGLETONS:
+            return self.source.works_by_ids(ids), FULL
+        return [r for r in map(self.source.single_work, ids) if r], SINGLETON
 
     def _fetch_citing(self, feed_ids: list[str]) -> None:
         """Works citing the feed works, 100 feed works per query; works nobody cites cost nothing."""

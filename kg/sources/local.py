@@ -104,11 +104,10 @@ class Snapshot:
     def works_by_dois(self, dois: list[str]) -> list[dict]:
         return self._answer("list", (self.works[w] for d in dois for w in self.by_doi.get(bare_doi(d) or "", [])))
 
-    def works_by_arxiv(self, arxiv_ids: list[str], forms: str = "common") -> list[dict]:
-        """Every arXiv location is indexed, whatever its URL form: the rare forms find nothing more."""
-        if forms != "common":
-            return self._answer("list", [])
-        return self._answer("list", (self.works[w] for a in arxiv_ids for w in self.by_arxiv.get(a.lower(), [])))
+    def works_by_landing_pages(self, urls: list[str]) -> list[dict]:
+        """Every arXiv location is indexed by its id, whatever its URL form: any form finds the work."""
+        ids = sorted({a for url in urls for a in arxiv_ids_of({"locations": [{"landing_page_url": url}]})})
+        return self._answer("list", (self.works[w] for a in ids for w in self.by_arxiv.get(a, [])))
 
     def work_by_doi(self, doi: str) -> dict | None:
         found = self._answer("singleton", (self.works[w] for w in self.by_doi.get(bare_doi(doi) or "", [])[:1]))

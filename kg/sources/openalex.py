@@ -238,11 +238,10 @@ class OpenAlexAPI:
     def works_by_dois(self, dois: list[str]) -> list[dict]:
         return self._filtered("doi", dois)
 
-    def works_by_arxiv(self, arxiv_ids: list[str], forms: str = "common") -> list[dict]:
-        """Works with a landing page of these arXiv ids in the common (or the rare) URL forms; the request-line
-        limit decides how many ids go in one call."""
-        return self._filtered("locations.landing_page_url",
-                              [form.format(a) for a in arxiv_ids for form in ARXIV_URL_FORMS[forms]])
+    def works_by_landing_pages(self, urls: list[str]) -> list[dict]:
+        """Works with any of these landing-page URLs (the filter matches them exactly, so kg asks each arXiv id
+        in the URL forms of ARXIV_URL_FORMS); the request-line limit decides how many go in one call."""
+        return self._filtered("locations.landing_page_url", urls)
 
     def work_by_doi(self, doi: str) -> dict | None:
         """One work by DOI as a free singleton (for DOIs that cannot stand in a filter)."""
