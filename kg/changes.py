@@ -17,6 +17,7 @@ import networkx as nx
 
 from kg.coverage import Coverage, summarise
 from kg.feeds import FeedPaper
+from kg.follow import SOURCE_PREFIX, describe_source
 from kg.ids import last_segment
 from kg.resolve import Resolution
 from kg.store import Refresh, Run
@@ -43,6 +44,8 @@ class NewPaper:
     thread: str | None
     thread_name: str | None
     evidence: list[str]
+    found_by: list[str] = field(default_factory=list)
+    """Why following brought it, in words ("cites W1 (“Title”)", "by A2 (“Name”)"); empty for a feed's paper."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ def run_changes(runs: list[Run], since: int, threads: Threads, before: Previous 
     """The changes of the runs after `since` up to the latest, as one entry; None when the store has no runs.
 
     `graph` is the similarity graph the threads were found in: the evidence for a new paper is its links there.
+    `titles` names the ids the changes mention (works, and the authors and topics followed).
     """
     if not runs:
         return None
@@ -181,7 +185,9 @@ def run_changes(runs: list[Run], since: int, threads: Threads, before: Previous 
             key=key, title=(paper.title if paper else None) or (titles.get(work) if work else None), work_id=work,
             status=resolution.status if resolution else "pending", thread=thread.id if thread else None,
             thread_name=thread.name if thread else None,
-            evidence=_evidence(work, thread.papers, data, links, titles) if work and thread else []))
+            evidence=_evidence(work, thread.papers, data, links, titles) if work and thread else [],
+            found_by=[describe_source(p.source, titles) for p in (paper.provenance if paper else [])
+                      if p.source.startswith(SOURCE_PREFIX)]))
     refreshed = [{"work_id": r.work_id, "title": titles.get(r.work_id), "added": r.added}
                  for r in refreshes if r.run in {c.id for c in covered}]
     return RunChanges(run=covered[-1].id, at=covered[-1].at, feeds=sorted({f for r in covered for f in r.feeds}),

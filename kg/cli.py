@@ -115,13 +115,13 @@ def read_feed(inputs: tuple[str, ...], hf_dates: tuple[str, ...], hf_url: str, y
     return result
 
 
-def check_date(value: str) -> str:
+def check_date(value: str, option: str = "--hf-date") -> str:
     import datetime as dt
 
     try:
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
-        raise KgError(f"--hf-date {value!r}: expected a date as YYYY-MM-DD") from None
+        raise KgError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
 
 
 def source_options(command: Callable) -> Callable:
@@ -237,6 +237,13 @@ def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key
                   markup=False)
     if report.index is not None:
         console.print(f"Hugging Face requests: {report.index.stats.summary()}", markup=False)
+    if (following := summary.following) is not None:
+        brought = sum(following.brought.values())
+        per_item = f"{following.credits / following.checked:.2f}" if following.checked else "0"
+        console.print(f"following {following.items} items: {following.checked} checked in {following.questions} "
+                      f"questions to OpenAlex ({following.credits:.0f} credits, {per_item} per item), {brought} new "
+                      "works brought" + (f"; {len(following.waiting)} followed papers not matched yet, checked once "
+                                         "they are" if following.waiting else ""), markup=False)
     if summary.resolved_without:
         console.print(f"{len(summary.resolved_without)} feed papers resolved without a failing optional service "
                       "(`kg matches` names them; the unresolved ones are asked again on the next run)", markup=False)
@@ -328,6 +335,77 @@ def matches(out, store, as_json) -> None:
 
 def _without(services: list[str]) -> str:
     return f"resolved without {' and '.join(services)} (it was failing)" if services else ""
+
+
+# -- kg follow -------------------------------------------------------------------------
+
+@cli.group(name="follow")
+def follow_group() -> None:
+    """Follow papers, authors, topics and saved queries: every later `kg run`, `kg daily` or `kg enrich` also asks
+    OpenAlex which works are new for them (citing the paper, by the author, in the topic, matching the query)."""
+
+
+@follow_group.command("add")
+@click.argument("items", nargs=-1)
+@click.option("--query", "queries", multiple=True, metavar="TEXT",
+              help="Follow works whose title and abstract match this text (a paid search: 10 credits a run).")
+@click.option("--as", "kind", type=click.Choice(["paper", "author", "topic"]), default=None,
+              help="What the items are (default: told from their form).")
+@click.option("--since", default=None, metavar="YYYY-MM-DD",
+              help="Works published from this day on are new (default: 30 days ago).")
+@out_options
+def follow_add(items, queries, kind, since, out, store) -> None:
+    """Follow ITEMS: papers (arXiv id, DOI, OpenAlex W id), authors (OpenAlex A id or ORCID), topics (T id)."""
+    from kg.enrich import start_following
+    from kg.store import Store
+
+    if not items and not queries:
+        raise KgError("nothing to follow: name papers, authors or topics, or give --query TEXT")
+    if since is not None:
+        since = check_date(since, "--since")
+    with Store(store_path(out, store)) as db:
+        added = start_following(db, list(items), kind, since)
+        added += start_following(db, list(queries), "query", since)
+    for item in added:
+        stderr().print(f"following {item.kind} {item.label} (new works from {item.since})", markup=False)
+    if len(added) < len(items) + len(queries):
+        stderr().print(f"{len(items) + len(queries) - len(added)} already followed", markup=False)
+
+
+@follow_group.command("remove")
+@click.argument("items", nargs=-1, required=True)
+@click.option("--query", "is_query", is_flag=True, help="The items are saved queries.")
+@out_options
+def follow_remove(items, is_query, out, store) -> None:
+    """Stop following ITEMS; what they brought stays in the project."""
+    from kg.follow import parse_followed
+    from kg.store import Store
+
+    with Store(existing_store(out, store)) as db:
+        for text in items:
+            kind, value = parse_followed(text, "query" if is_query else None)
+            if not db.unfollow(kind, value):
+                raise KgError(f"{text!r} is not followed in {db.path} (`kg follow list` shows what is)")
+            stderr().print(f"no longer following {kind} {value}", markup=False)
+
+
+@follow_group.command("list")
+@out_options
+@click.option("--json", "as_json", is_flag=True, help="Write JSON Lines to stdout.")
+def follow_list(out, store, as_json) -> None:
+    """What the project follows, since when, when each was last checked and how many works each brought."""
+    from kg.tables import follow_rows
+
+    with open_store(out, store) as db:
+        rows = follow_rows(db)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table("kind", "followed", "since", "last checked", "works brought")
+    for row in rows:
+        table.add_row(row["kind"], row["label"], row["since"], row["checked"] or "not yet", str(row["brought"]))
+    stdout().print(table)
 
 
 # -- kg build -------------------------------------------------------------------------
@@ -502,12 +580,12 @@ def diff(out, as_json, run_number) -> None:
     console = stdout()
     console.print(headline(latest))
     if latest.new_papers:
-        table = Table("new feed paper", "status", "thread", "evidence")
+        table = Table("new feed paper", "status", "found by following", "thread", "evidence")
         for paper in latest.new_papers:
             thread = f"{paper.thread} {paper.thread_name}" if paper.thread else (
                 "not connected yet" if paper.work_id else "")
-            table.add_row(paper.title or paper.key, paper.status.replace("_", " "), thread,
-                          "\n".join(f"• {e}" for e in paper.evidence))
+            table.add_row(paper.title or paper.key, paper.status.replace("_", " "), "\n".join(paper.found_by),
+                          thread, "\n".join(f"• {e}" for e in paper.evidence))
         console.print(table)
     if latest.threads:
         table = Table("thread", "change", "papers", "added", "from / into")

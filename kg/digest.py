@@ -38,7 +38,8 @@ def _paper_html(paper) -> str:
     else:
         where = f" ({escape(paper.status.replace('_', ' '))})"
     evidence = "".join(f"<li>{escape(e)}</li>" for e in paper.evidence)
-    return f"<li>{link}{where}" + (f"<ul>{evidence}</ul>" if evidence else "") + "</li>"
+    found = f" (found by following: {escape('; '.join(paper.found_by))})" if paper.found_by else ""
+    return f"<li>{link}{found}{where}" + (f"<ul>{evidence}</ul>" if evidence else "") + "</li>"
 
 
 def entry_html(run: RunChanges) -> str:

@@ -20,6 +20,7 @@ last one stopped, and a rerun of a finished enrichment sends no request.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -29,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from kg import follow
 from kg.coverage import added, record_coverage
 from kg.errors import BudgetExhausted, SourceError
-from kg.feeds import FeedPaper
-from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key
+from kg.feeds import FeedPaper, Provenance
+from kg.ids import arxiv_doi, arxiv_ids_of, bare_doi, filter_safe, full_id, is_openalex_key, short_id
 from kg.resolve import ACCEPT, Resolution, choose, match_by_identifier, score_candidate, verified_arxiv_id
 from kg.sources import PaperIndex, Source, SourceOptions, open_sources
 from kg.sources.openalex import ARXIV_URL_FORMS, GRAPH_FIELDS, MAX_PER_CALL
@@ -89,6 +91,22 @@ class EnrichSummary:
     """One line per optional service that failed, saying what kg did instead."""
     resolved_without: dict[str, list[str]] = field(default_factory=dict)
     """Feed paper keys resolved (or left pending) without the optional services named."""
+    following: FollowSummary | None = None
+
+
+@dataclass
+class FollowSummary:
+    """What checking the followed items asked and brought in one run."""
+
+    items: int = 0
+    checked: int = 0
+    questions: int = 0
+    credits: float = 0.0
+    """What the questions cost, by OpenAlex's own accounting."""
+    brought: dict[str, int] = field(default_factory=dict)
+    """Provenance source (`follow:cites:W1`, …) → works it brought in this run that the project lacked."""
+    waiting: list[str] = field(default_factory=list)
+    """Followed papers not matched to a work yet: their citing works are asked once they are."""
 
 
 def chunks(items: list[T], size: int = MAX_PER_CALL) -> list[list[T]]:
@@ -169,7 +187,8 @@ class Enricher:
         # Pending papers of earlier feeds are looked for too: the project follows every feed it was given.
         todo = [p for p in papers if p.key not in done or p.key in retry]
         given = {p.key for p in papers}
-        todo += [p for p in self.store.feed_papers() if p.key in retry and p.key not in given]
+        # So are papers the store has but never resolved (a followed paper, a feed of an interrupted run).
+        todo += [p for p in self.store.feed_papers() if (p.key in retry or p.key not in done) and p.key not in given]
         leftovers = self._resolve_by_identifiers(todo, lambda p: p.arxiv_id, "")
         titled = [p for p in leftovers if p.title]
         self._give_up([p for p in leftovers if not p.title],
@@ -179,6 +198,7 @@ class Enricher:
                 [p for p in titled if not p.arxiv_id])
         titled = self._resolve_by_autocomplete(titled)
         self._resolve_by_search(titled)
+        following = self._follow_literature(run)
         feed_ids = sorted({r.work_id for r in self.store.resolutions().values() if r.work_id})
         self._hydrate_feed_works(feed_ids)
         refreshed = self._refresh_incomplete(feed_ids, due, run)
@@ -186,7 +206,7 @@ class Enricher:
         if self.options.citing > 0:
             self._fetch_citing(feed_ids)
         summary = self._summary(papers, time.monotonic() - started)
-        summary.new, summary.refreshed = len(given - known), refreshed
+        summary.new, summary.refreshed, summary.following = len(given - known), refreshed, following
         summary.warnings = sorted(self.failed_services.values())
         summary.resolved_without = {k: sorted(v) for k, v in sorted(self.without.items())}
         return summary
@@ -371,6 +391,72 @@ class Enricher:
 
     # -- expansion --------------------------------------------------------------------
 
+    # -- 5. followed items -------------------------------------------------------------
+
+    def _follow_literature(self, run: int) -> FollowSummary | None:
+        """Ask OpenAlex what is new for each followed item; the works the project lacks join it as feed papers
+        with their provenance, those it has gain the provenance. An item is marked checked once its question is
+        answered in full, so a budget stop asks the unanswered ones again on the rerun."""
+        items = self.store.follows()
+        if not items:
+            return None
+        resolutions = self.store.resolutions()
+        work_of = {k: r.work_id for k, r in resolutions.items() if r.work_id}
+        asked, waiting = follow.queries(items, work_of)
+        summary = FollowSummary(items=len(items), waiting=[i.value for i in waiting])
+        today = (self.options.today or dt.date.today()).isoformat()
+        advance = self.progress("Asking OpenAlex what is new for followed items", len(asked))
+        spent = self.source.stats.spent_usd
+        for question in asked:
+            records = self.source.works_since(question.filter, question.values, question.since)
+            self._take_followed(question, records, run, summary)
+            self.store.checked(question.items, today)
+            summary.checked += len(question.items)
+            summary.questions += 1
+            summary.credits = (self.source.stats.spent_usd - spent) * 10_000
+            advance(1)
+        return summary
+
+    def _take_followed(self, question: follow.FollowQuery, records: list[dict], run: int,
+                       summary: FollowSummary) -> None:
+        """Store what one question brought: new works as feed papers, full records, resolved to themselves; works
+        the project has gain the provenance."""
+        resolutions = self.store.resolutions()
+        key_of = {r.work_id: k for k, r in sorted(resolutions.items(), reverse=True) if r.work_id}
+        papers = {p.key: p for p in self.store.feed_papers()}
+        complete = self.store.complete_ids(FULL)
+        next_index: dict[str, int] = {}
+        found, fetched, matched = [], [], []
+        for record in sorted(records, key=lambda r: r["id"]):
+            values = follow.brought_by(record, question)
+            if not values and record.get("is_authors_truncated"):  # the followed author is past the 100th
+                record = self.source.single_work(record["id"]) or record
+                values = follow.brought_by(record, question)
+            key = key_of.get(record["id"]) or f"openalex:{short_id(record['id'])}"
+            known = papers.get(key)
+            sources = [s for s in (follow.provenance_source(question.filter, v) for v in values or question.values)
+                       if not known or s not in {p.source for p in known.provenance}]
+            if not sources:
+                continue
+            for s in sources:
+                next_index.setdefault(s, self.store.entries_of(s))
+                next_index[s] += 1
+                if not known:
+                    summary.brought[s] = summary.brought.get(s, 0) + 1
+            found.append(dataclasses.replace(
+                known or FeedPaper(title=record.get("display_name") or record.get("title"),
+                                   openalex_id=short_id(record["id"]), published=record.get("publication_date")),
+                provenance=[Provenance(s, next_index[s] - 1, None) for s in sources]))
+            if record["id"] not in complete:
+                fetched.append(record)
+            if key not in resolutions:
+                matched.append(Resolution(key, record["id"], "followed", 1.0, evidence="found by following: "
+                                          + ", ".join(follow.describe_source(s) for s in sources)))
+        self.store.save_works(fetched, "feed", complete=FULL)
+        self.store.add_feed(found)
+        self.store.sight(run, [p.key for p in found])
+        self._save_resolutions(matched)
+
     def _hydrate_feed_works(self, feed_ids: list[str]) -> None:
         """Full records for every feed work; a singleton (free) where a list record may have cut authorships."""
         self.store.add_role(feed_ids, "feed")
@@ -472,6 +558,29 @@ class Enricher:
                 summary.pending += resolution.status == "pending"
                 summary.unmatched.append((paper, resolution))
         return summary
+
+
+FOLLOWED_PAPERS = "kg follow"
+"""The feed name of the papers `kg follow add` adds: a followed paper is a paper of the project."""
+
+
+def start_following(store: Store, texts: list[str], kind: str | None, since: str | None,
+                    today: dt.date | None = None) -> list[follow.Followed]:
+    """Follow these items (see `kg.follow.parse_followed`) from `since` (default: INDEXING_LAG_DAYS ago); a
+    followed paper also joins the project as a feed paper, resolved on the next run. Return the new ones."""
+    start = since or ((today or dt.date.today()) - dt.timedelta(days=follow.INDEXING_LAG_DAYS)).isoformat()
+    items = [follow.Followed(*follow.parse_followed(text, kind), since=start) for text in texts]
+    added = store.follow(items)
+    papers: list[FeedPaper] = []
+    for item in added:
+        if item.kind == "paper":
+            id_kind, value = item.value.split(":", 1)
+            where = [Provenance(FOLLOWED_PAPERS, store.entries_of(FOLLOWED_PAPERS) + len(papers), None)]
+            papers.append(FeedPaper(arxiv_id=value if id_kind == "arxiv" else None,
+                                    doi=value if id_kind == "doi" else None,
+                                    openalex_id=value if id_kind == "openalex" else None, provenance=where))
+    store.add_feed(papers)
+    return added
 
 
 @dataclass

@@ -35,14 +35,15 @@ from kg.coverage import summarise
 from kg.digest import write_digest
 from kg.errors import BuildError, KgError
 from kg.feeds import FeedPaper
+from kg.follow import named_ids
 from kg.graph import EDGE_ATTRIBUTES, graph_from
 from kg.ids import full_id
 from kg.model import FeedFacts, Work, from_record
 from kg.rdf import PREFIXES, rdflib_graph, thread_lines
 from kg.resolve import Resolution
 from kg.store import Store
-from kg.tables import FEED_SCHEMAS, SCHEMAS, THREAD_SCHEMAS, feed_entry_rows, thread_rows
-from kg.thread_io import load_threads, read_thread_input, with_names
+from kg.tables import FEED_SCHEMAS, SCHEMAS, THREAD_SCHEMAS, feed_entry_rows, follow_rows, thread_rows
+from kg.thread_io import load_threads, names_of, read_thread_input, with_names
 from kg.threads import Threads, find_threads, similarity_graph
 from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
@@ -210,6 +211,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         papers, resolutions, coverage = {p.key: p for p in store.feed_papers()}, store.resolutions(), store.feed_coverage()
         feed_tables = TableFiles(out / "tables", FEED_SCHEMAS)
         feed_tables.add(feed_entry_rows(store.feed_entries(), papers, resolutions, coverage, store.sightings()))
+        feed_tables.add(("follows", row) for row in follow_rows(store))
         written += feed_tables.close()
         say("finding research threads")
         runs = store.runs()
@@ -224,8 +226,9 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         written += thread_tables.close()
         written.append(write_json(threads.to_json(), out / "threads.json"))
         say("comparing with the previous run")
+        followed = named_ids([p.source for paper in papers.values() for p in paper.provenance])
         latest = run_changes(runs, since, threads, before, data, similarity, papers, resolutions, store.refreshes(),
-                             coverage, threads.names)
+                             coverage, {**names_of(followed, out / "tables"), **threads.names})
         history = History(earlier + ([latest] if latest else []), before, since)
         written.append(write_json(history.to_json(), out / "changes.json"))
         if runs:

@@ -104,3 +104,18 @@ def arxiv_ids_of(record: dict) -> set[str]:
         if match := _ARXIV_IN_URL.search(url):
             found.add(match.group("id").lower())
     return found
+
+
+def ids_under(record: dict, filter_key: str) -> set[str]:
+    """The ids a work record holds under one OpenAlex works filter, as that filter takes them: short ids for
+    `cites`, `authorships.author.id` and `topics.id`, bare upper-case ORCIDs for `authorships.author.orcid`."""
+    authors = [a.get("author") or {} for a in record.get("authorships") or []]
+    if filter_key == "cites":
+        return {short_id(w) for w in record.get("referenced_works") or []}
+    if filter_key == "authorships.author.id":
+        return {short_id(a["id"]) for a in authors if a.get("id")}
+    if filter_key == "authorships.author.orcid":
+        return {last_segment(a["orcid"]).upper() for a in authors if a.get("orcid")}
+    if filter_key == "topics.id":
+        return {short_id(t["id"]) for t in record.get("topics") or [] if t.get("id")}
+    raise ValueError(f"no ids under the filter {filter_key}")

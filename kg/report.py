@@ -111,6 +111,8 @@ def build_report(export: Path) -> str:
     history = read_history(export)
     if history and history.latest:
         parts.append(_changes(history.latest, title))
+    if (tables / "follows.parquet").exists():
+        parts.append(_followed(pd.read_parquet(tables / "follows.parquet"), entries, title))
     parts += ["<h2>Overview</h2>", f'<figure>{_svg(figures / "threads.svg", "overview")}</figure>']
 
     for thread in threads.threads:
@@ -237,8 +239,8 @@ def _changes(run: RunChanges, title) -> str:
             else:
                 where = "not connected yet" if paper.work_id else escape(paper.status.replace("_", " "))
             evidence = "<br>".join(escape(e) for e in paper.evidence)
-            rows.append([name, where, evidence])
-        parts.append("<h3>New feed papers</h3>" + _table(["paper", "thread", "evidence"], rows))
+            rows.append([name, "<br>".join(escape(f) for f in paper.found_by) or "a feed", where, evidence])
+        parts.append("<h3>New feed papers</h3>" + _table(["paper", "brought by", "thread", "evidence"], rows))
     if run.threads:
         parts.append("<h3>Threads</h3>" + _table(
             ["thread", "change", "papers", "added", "from / into"],
@@ -251,6 +253,29 @@ def _changes(run: RunChanges, title) -> str:
              for r in run.refreshed]))
     parts.append(f"<p><b>Coverage:</b> {escape(describe_coverage(run.coverage))}.</p>")
     return "".join(parts)
+
+
+def _followed(follows: pd.DataFrame, entries: pd.DataFrame, title) -> str:
+    """The followed items, each with the works it brought, filterable by kind and text (the page's script)."""
+    if not len(follows):
+        return ""
+    brought: dict[str, list[str]] = {}
+    for entry in entries.itertuples():
+        if entry.work_id:
+            brought.setdefault(str(entry.feed), []).append(_link(entry.work_id, title(entry.work_id) or entry.title))
+    rows = "".join(
+        f'<tr data-kind="{escape(f.kind)}"><td>{escape(f.kind)}</td><td>{escape(f.label)}</td>'
+        f"<td>{escape(f.since)}</td><td>{escape(f.checked or 'not yet')}</td><td class=\"num\">{f.brought}</td>"
+        f"<td>{'<br>'.join(brought.get(f.provenance or '', [])) or '—'}</td></tr>"
+        for f in follows.astype(object).where(follows.notna(), None).itertuples())
+    kinds = "".join(f'<option value="{escape(k)}">{escape(k)}</option>' for k in sorted(set(follows.kind)))
+    return ('<h2 id="followed">Followed</h2><p>What the project follows and the works each brought '
+            "(<code>kg follow list</code>).</p>"
+            '<div class="kg-controls"><label>kind <select id="kg-follow-kind"><option value="">all</option>'
+            f'{kinds}</select></label><label>find <input type="search" id="kg-follow-find" '
+            'placeholder="id, name or title"></label></div>'
+            '<table id="kg-follows"><tr><th>kind</th><th>followed</th><th>since</th><th>last checked</th>'
+            f'<th class="num">works brought</th><th>works</th></tr>{rows}</table>')
 
 
 def _top_people(tables: Path, works: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from kg.coverage import Coverage, record_coverage
 from kg.errors import KgError
 from kg.feeds import FeedPaper
+from kg.follow import Followed
 from kg.resolve import Resolution
 
 SCHEMA = """
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, at TEXT NOT NULL, feeds 
 CREATE TABLE IF NOT EXISTS sightings(key TEXT NOT NULL, run INTEGER NOT NULL, PRIMARY KEY(key, run));
 CREATE TABLE IF NOT EXISTS refreshes(run INTEGER NOT NULL, work_id TEXT NOT NULL, added TEXT NOT NULL,
                                      PRIMARY KEY(run, work_id));
+CREATE TABLE IF NOT EXISTS follows(kind TEXT NOT NULL, value TEXT NOT NULL, since TEXT NOT NULL, checked TEXT,
+                                   PRIMARY KEY(kind, value));
 """
 # Columns added after the first release; a store made before them gains them when opened.
 MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT",
@@ -198,6 +201,11 @@ class Store:
             seen.setdefault(key, []).append(at)
         return seen
 
+    def sight(self, run: int, keys: Iterable[str]) -> None:
+        """Record feed papers as seen in this run (a work found by following is seen when it is found)."""
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO sightings VALUES(?,?)", [(k, run) for k in keys])
+
     def save_refresh(self, run: int, work_id: str, added: list[str]) -> None:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO refreshes VALUES(?,?,?)", (run, work_id, json.dumps(added)))
@@ -226,6 +234,42 @@ class Store:
             record = self.record(resolution.work_id) if resolution and resolution.work_id else None
             found[key] = (resolution.status if resolution else "pending", record_coverage(record) if record else None)
         return found
+
+    def entries_per_feed(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT source, COUNT(*) FROM feed_entries GROUP BY source ORDER BY source"))
+
+    def entries_of(self, source: str) -> int:
+        """How many entries a feed (or a followed item, `follow:…`) has: the index its next entry gets."""
+        return self.db.execute("SELECT COUNT(*) FROM feed_entries WHERE source=?", (source,)).fetchone()[0]
+
+    # -- follows -------------------------------------------------------------------
+
+    def follow(self, items: Iterable[Followed]) -> list[Followed]:
+        """Follow these items; return the ones that were not followed yet (the others keep their window)."""
+        added = []
+        with self.db:
+            for item in items:
+                cursor = self.db.execute("INSERT OR IGNORE INTO follows VALUES(?,?,?,NULL)",
+                                         (item.kind, item.value, item.since))
+                if cursor.rowcount:
+                    added.append(item)
+        return added
+
+    def unfollow(self, kind: str, value: str) -> bool:
+        with self.db:
+            return self.db.execute("DELETE FROM follows WHERE kind=? AND value=?", (kind, value)).rowcount > 0
+
+    def follows(self) -> list[Followed]:
+        if not self._has("follows"):
+            return []
+        return [Followed(*row) for row in
+                self.db.execute("SELECT kind, value, since, checked FROM follows ORDER BY kind, value")]
+
+    def checked(self, items: Iterable[Followed], day: str) -> None:
+        """Record a finished check of these items: the next one starts from this day (less the indexing lag)."""
+        with self.db:
+            self.db.executemany("UPDATE follows SET checked=? WHERE kind=? AND value=?",
+                                [(day, i.kind, i.value) for i in items])
 
     # -- resolutions ----------------------------------------------------------------
 

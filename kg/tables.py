@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from kg.coverage import Coverage
 from kg.feeds import FeedPaper
+from kg.follow import filter_of, provenance_source
 from kg.resolve import Resolution
 from kg.store import FeedEntry, Store
 from kg.threads import Threads
@@ -49,6 +50,9 @@ FEED_SCHEMAS = {
                                ("references", pa.int64()), ("has_abstract", pa.bool_()), ("authors", pa.int64()),
                                ("authors_with_orcid", pa.int64()), ("institutions", pa.int64()),
                                ("missing", pa.string())]),
+    "follows": pa.schema([("kind", pa.string()), ("followed", pa.string()), ("label", pa.string()),
+                          ("since", pa.string()), ("checked", pa.string()), ("provenance", pa.string()),
+                          ("brought", pa.int64())]),
 }
 """Every feed entry: how it was resolved, matched or not (the audit trail `kg matches` shows), when its paper
 was first seen, and how complete OpenAlex's record of it is (`kg.coverage`)."""
@@ -89,6 +93,20 @@ def audit_rows(store: Store) -> list[dict]:
     for entry, row in zip(entries, rows):
         row["resolved_without"] = resolutions[entry.key].resolved_without if entry.key in resolutions else []
     return rows
+
+def follow_rows(store: Store) -> list[dict]:
+    """One row per followed item: what it is, its window, its last check, and how many works it brought (the
+    feed entries whose provenance it is)."""
+    work_of = {k: r.work_id for k, r in store.resolutions().items() if r.work_id}
+    entries = store.entries_per_feed()
+    rows = []
+    for item in store.follows():
+        asked = filter_of(item, work_of)
+        source = provenance_source(*asked) if asked else None
+        rows.append({"kind": item.kind, "followed": item.value, "label": item.label, "since": item.since,
+                     "checked": item.checked, "provenance": source, "brought": entries.get(source or "", 0)})
+    return rows
+
 
 THREAD_SCHEMAS = {
     "threads": pa.schema([("thread_id", pa.string()), ("rank", pa.int64()), ("name", pa.string()),

@@ -58,16 +58,21 @@ def read_thread_input(tables: Path) -> tuple[ThreadInput, dict[str, str]]:
     ), {t: n for t, n in zip(topics.id, topics.name) if n}
 
 
-def with_names(threads: Threads, tables: Path) -> Threads:
-    """The threads with display names of every id they mention (work titles, author, institution, topic names)."""
-    ids = threads.mentioned()
+def names_of(ids: set[str], tables: Path) -> dict[str, str]:
+    """Display names of these ids, from the export tables: work titles, author, institution and topic names."""
     names: dict[str, str] = {}
     if not ids:
-        return threads
+        return names
     for table, column in (("works", "title"), ("authors", "name"), ("institutions", "name"), ("topics", "name")):
         frame = pd.read_parquet(tables / f"{table}.parquet", columns=["id", column], filters=[("id", "in", sorted(ids))])
         names.update({i: n for i, n in zip(frame.id, frame[column]) if n})
-    return dataclasses.replace(threads, names=dict(sorted(names.items())))
+    return dict(sorted(names.items()))
+
+
+def with_names(threads: Threads, tables: Path) -> Threads:
+    """The threads with display names of every id they mention (work titles, author, institution, topic names)."""
+    ids = threads.mentioned()
+    return dataclasses.replace(threads, names=names_of(ids, tables)) if ids else threads
 
 
 def load_threads(export: Path) -> Threads:

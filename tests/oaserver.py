@@ -53,7 +53,12 @@ ERRORS = Path(__file__).parent / "fixtures" / "openalex" / "real" / "errors"
 CREDIT_USD = 0.0001
 KEYLESS_CREDITS = 1_000
 FILTER_KEYS = {"openalex_id", "openalex", "ids.openalex", "doi", "cites", "locations.landing_page_url",
-               "publication_year", "title.search", "default.search", "title_and_abstract.search"}
+               "publication_year", "title.search", "default.search", "title_and_abstract.search",
+               "from_publication_date", "to_publication_date", "authorships.author.id", "author.id",
+               "authorships.author.orcid", "author.orcid", "topics.id"}
+PLAN_GATED = re.compile(r"(?:from_|to_)?(?:updated|created)_date:[><]?\d{4}-\d{2}-\d{2}")
+"""Filters only Premium, Institutional and Partner plans may use (index.ts, checkProtectedParams): any other
+caller gets a 429 "Plan upgrade required", before the rate limiter, so it costs nothing."""
 SEARCH_FILTERS = ("abstract.search", "default.search", "display_name.search", "fulltext.search", "keyword.search",
                   "raw_affiliation_strings.search", "raw_author_name.search", "title.search",
                   "title_and_abstract.search")
@@ -151,6 +156,8 @@ class Plan:
     keys: dict[str, int] = field(default_factory=dict)
     throttle: bool = True
     require_key: bool = False
+    enterprise: frozenset[str] = frozenset()
+    """Keys on a Premium, Institutional or Partner plan (the only ones allowed created/updated-date filters)."""
 
     def per_second(self, credits_per_day: int) -> int:
         return 50 if credits_per_day > 10_000 else 30 if credits_per_day > 1_000 else 10
@@ -188,6 +195,7 @@ class World:
                 for line in path.read_text().splitlines():
                     self.merged.add(_key(json.loads(line)["old"]))
         self.originals: dict[str, dict] = {}
+        self.added: set[str] = set()
         self._index()
 
     def revise(self, openalex_id: str, **fields: object) -> None:
@@ -197,11 +205,20 @@ class World:
         self.works[key] = {**self.works[key], **fields}
         self._index()
 
+    def add(self, record: dict) -> None:
+        """A work OpenAlex indexes from now on (a new preprint, a new citing work)."""
+        key = _key(record["id"])
+        self.added.add(key)
+        self.works[key] = record
+        self._index()
+
     def restore(self) -> None:
-        """Every revised record as it was loaded."""
-        if self.originals:
+        """Every revised record as it was loaded, and no added one."""
+        if self.originals or self.added:
             self.works.update(self.originals)
-            self.originals = {}
+            for key in self.added:
+                del self.works[key]
+            self.originals, self.added = {}, set()
             self._index()
 
     def _index(self) -> None:
@@ -237,6 +254,21 @@ class World:
                 found = [k for v in values for k in self.by_landing.get(v, [])]
             elif name.endswith(".search"):
                 found = self.search(" ".join(values), self.order)
+            elif name in ("from_publication_date", "to_publication_date"):
+                after = name.startswith("from_")
+                found = [k for k in self.order if (day := self.works[k].get("publication_date"))
+                         and (day >= values[0] if after else day <= values[0])]
+            elif name in ("authorships.author.id", "author.id", "authorships.author.orcid", "author.orcid"):
+                field_name = "orcid" if name.endswith("orcid") else "id"
+                wanted = {_key(v) if field_name == "id" else v.rsplit("/", 1)[-1].upper() for v in values}
+                found = [k for k in self.order if any(
+                    (value := (a.get("author") or {}).get(field_name)) and (
+                        _key(value) if field_name == "id" else value.rsplit("/", 1)[-1].upper()) in wanted
+                    for a in self.works[k].get("authorships") or [])]
+            elif name == "topics.id":
+                wanted = {_key(v) for v in values}
+                found = [k for k in self.order if any(_key(t.get("id") or "") in wanted
+                                                      for t in self.works[k].get("topics") or [])]
             else:
                 found = [k for k in self.order if str(self.works[k].get("publication_year")) in values]
             selected = set(found) if selected is None else selected & set(found)
@@ -404,6 +436,10 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path.rstrip("/") or "/"
         if path == "/rate-limit":
             return self._rate_limit(key)
+        if (gated := PLAN_GATED.search(params.get("filter", ""))) and key not in state.plan.enterprise:
+            return self._json(429, {"error": "Plan upgrade required", "message": f'The "{gated[0]}" filter requires '
+                                    "a Premium, Institutional, or Partner plan. See https://openalex.org/pricing for "
+                                    "details."})
         kind, credits = classify(path, params)
         daily = state.plan.keys[key] if key else state.plan.keyless_credits
         fault = self._fault()

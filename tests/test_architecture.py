@@ -14,6 +14,7 @@ STAGES = [
     ["sources", "sources.http", "sources.openalex", "sources.local", "sources.huggingface"],
     ["coverage"],
     ["resolve"],
+    ["follow"],
     ["store"],
     ["enrich"],
     ["model"],

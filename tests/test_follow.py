@@ -1,156 +1,200 @@
-"""End to end: a project followed day after day from the command line, against the test servers.
+"""Following the literature: what `kg follow` parses, the questions it asks, and two days against the test
+server where day 2 brings new works citing a followed paper, by a followed author, in a followed topic and
+matching a saved query."""
 
-Day 1 reads two sample pages, day 2 the other two into the same folder; a third run with
-`--refresh-after 0` picks up references OpenAlex added to a day-1 work in between.
-"""
-
+import copy
+import datetime as dt
 import json
 import re
 import sqlite3
-from collections import Counter
+from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 import pytest
 
 from conftest import PAGES, kg
-from kg.feeds import read_inputs
+from kg.errors import KgError
+from kg.follow import Followed, brought_by, parse_followed, provenance_source, queries
 from oaserver import Plan
 
-LATE = "https://openalex.org/W6483222203"  # page 1's first paper; OpenAlex lists it without references at first
+ORCID = "0000-0002-1825-0097"
+FOLLOWED = "https://openalex.org/W6301767674"  # page 1's second paper (the synthetic world's truth.jsonl)
 
 
-def keys(pages) -> set[str]:
-    return {p.key for p in read_inputs([str(p) for p in pages], year=2024).papers}
+@pytest.mark.parametrize(("text", "kind", "expected"), [
+    ("2401.12345v2", None, ("paper", "arxiv:2401.12345")),
+    ("https://doi.org/10.1145/ABC.1", None, ("paper", "doi:10.1145/abc.1")),
+    ("https://openalex.org/W123", None, ("paper", "openalex:W123")),
+    ("https://openalex.org/authors/a42", None, ("author", "A42")),
+    (f"https://orcid.org/{ORCID}", None, ("author", ORCID)),
+    ("T10028", None, ("topic", "T10028")),
+    ("  Diffusion, models: for TEXT!  ", "query", ("query", "diffusion models for text")),
+])
+def test_what_can_be_followed(text, kind, expected):
+    assert parse_followed(text, kind) == expected
 
 
-def store_ids(out) -> set[str]:
+@pytest.mark.parametrize(("text", "kind", "named"), [
+    ("not an id", None, "cannot follow 'not an id'"), ("W123", "author", "an OpenAlex A id or an ORCID"),
+    ("?!", "query", "no words"),
+])
+def test_what_cannot_be_followed_is_named(text, kind, named):
+    with pytest.raises(KgError, match=re.escape(named)):
+        parse_followed(text, kind)
+
+
+def test_items_of_a_kind_go_together_and_a_query_alone():
+    since = "2026-11-01"
+    items = [Followed("paper", "arxiv:2401.00001", since), Followed("paper", "doi:10.1/x", since),
+             Followed("paper", "arxiv:2401.00002", since), Followed("author", "A1", since),
+             Followed("author", ORCID, since), Followed("author", "A2", since, checked="2026-12-10"),
+             Followed("topic", "T5", since), Followed("query", "llm agents", since),
+             Followed("query", "protein folding", since)]
+    work_of = {"arxiv:2401.00001": "https://openalex.org/W1", "doi:10.1/x": "https://openalex.org/W2"}
+    asked, waiting = queries(items, work_of)
+    assert [(q.filter, q.values, q.since) for q in asked] == [
+        ("authorships.author.id", ["A1"], since), ("authorships.author.id", ["A2"], "2026-11-10"),
+        ("authorships.author.orcid", [ORCID], since), ("cites", ["W1", "W2"], since),
+        ("title_and_abstract.search", ["llm agents"], since), ("title_and_abstract.search", ["protein folding"], since),
+        ("topics.id", ["T5"], since)]
+    assert [i.value for i in waiting] == ["arxiv:2401.00002"]
+    record = {"referenced_works": ["https://openalex.org/W2"],
+              "authorships": [{"author": {"id": "https://openalex.org/A1", "orcid": f"https://orcid.org/{ORCID}"}}]}
+    assert brought_by(record, asked[3]) == ["W2"] and brought_by(record, asked[2]) == [ORCID]
+    assert provenance_source("authorships.author.orcid", ORCID) == f"follow:author:{ORCID}"
+
+
+# -- two days over HTTP ------------------------------------------------------------------
+
+TODAY = dt.date.today().isoformat()
+
+
+def new_work(template: dict, number: int, title: str, references: list[str], authorships: list[dict],
+             topic: dict) -> dict:
+    """A work OpenAlex indexes overnight, published today: a copy of `template` with these parts."""
+    record = copy.deepcopy(template)
+    work_id = f"https://openalex.org/W99000000{number:02d}"
+    record.update(id=work_id, doi=None, ids={"openalex": work_id}, title=title, display_name=title,
+                  publication_date=TODAY, publication_year=int(TODAY[:4]), created_date=TODAY,
+                  referenced_works=references, referenced_works_count=len(references), authorships=authorships,
+                  topics=[topic], primary_topic=topic, cited_by_count=0, counts_by_year=[], locations=[],
+                  primary_location=None, best_oa_location=None, abstract_inverted_index=None)
+    return record
+
+
+def store_rows(out, query: str) -> list[tuple]:
     with sqlite3.connect(out / "kg-store.sqlite") as db:
-        return {row[0] for row in db.execute("SELECT id FROM works")}
+        return db.execute(query).fetchall()
 
 
-def threads_of(out) -> dict[str, set[str]]:
-    return {t["id"]: set(t["papers"]) for t in json.loads((out / "threads.json").read_text())["threads"]}
-
-
-def coverage_from_store(out) -> dict[str, int]:
-    """The coverage figures, computed here straight from the store's tables and records."""
-    with sqlite3.connect(out / "kg-store.sqlite") as db:
-        status = dict(db.execute("SELECT key, status FROM resolutions"))
-        work_of = dict(db.execute("SELECT key, work_id FROM resolutions WHERE work_id IS NOT NULL"))
-        records = {w: json.loads(r) for w, r in db.execute("SELECT id, record FROM works")}
-        papers = [k for (k,) in db.execute("SELECT key FROM feed_papers")]
-    matched = [records[work_of[k]] for k in papers if k in work_of]
-    authorships = [a for r in matched for a in r.get("authorships") or []]
-    return {
-        "feed_papers": len(papers),
-        "matched": sum(status.get(k) == "matched" for k in papers),
-        "pending": sum(status.get(k, "pending") == "pending" for k in papers),
-        "with_references": sum(bool(r.get("referenced_works")) for r in matched),
-        "with_abstract": sum(bool(r.get("abstract_inverted_index")) for r in matched),
-        "authors": len(authorships),
-        "authors_with_orcid": sum(bool((a.get("author") or {}).get("orcid")) for a in authorships),
-    }
-
-
-@pytest.fixture
-def day(server, hf_server, tmp_path):
+def test_two_days_of_following(server, tmp_path):
     out = tmp_path / "project"
 
     def run(*args):
-        result = kg("run", *args, "--year", "2024", "--out", out, "--openalex-url", server.url,
-                    "--hf-url", hf_server.url, "--rate", "1000")
+        result = kg("run", *args, "--year", "2024", "--out", out, "--openalex-url", server.url, "--no-hf",
+                    "--rate", "1000")
         assert result.returncode == 0, result.stderr
         return result
-    return out, run
 
+    world = server.world
+    followed = world.works[FOLLOWED.rsplit("/", 1)[-1]]
+    author = followed["authorships"][0]
+    topic = followed["primary_topic"]
+    other_topic = next(t for r in world.works.values() for t in r.get("topics") or [] if t["id"] != topic["id"])
+    stranger = next(a for r in world.works.values() for a in r.get("authorships") or []
+                    if a["author"]["id"] not in {x["author"]["id"] for x in followed["authorships"]})
+    refs = followed["referenced_works"]
 
-def test_two_days_then_a_refresh(day, server):
-    out, run = day
+    added = kg("follow", "add", FOLLOWED, author["author"]["id"], topic["id"], "--query", "zyxel quorum",
+               "--out", out)
+    assert added.returncode == 0, added.stderr
+    assert added.stderr.count("following ") == 4
     server.reset(plan=Plan(throttle=False))
-    server.world.revise(LATE, referenced_works=[])
-    run(*PAGES[:2])
-    day1_ids, day1_threads = store_ids(out), threads_of(out)
-    assert LATE in day1_ids
+    day1 = run(PAGES[0])
+    assert "following 4 items: 4 checked in 4 questions" in day1.stderr
+    day1_full = {w for (w,) in store_rows(out, "SELECT id FROM works WHERE complete >= 1")}
 
-    server.reset(plan=Plan(throttle=False))  # overnight OpenAlex filled in LATE's references
-    result = run(*PAGES[2:])
+    server.reset(plan=Plan(throttle=False))  # overnight OpenAlex indexed four new works
+    news = {
+        "cites": new_work(followed, 1, "Citing the followed paper", [followed["id"], *refs[:3]], [stranger],
+                          other_topic),
+        "author": new_work(followed, 2, "The followed author again", refs, [author], other_topic),
+        "topic": new_work(followed, 3, "Zyxel quorum lattices", refs[:5], [stranger], topic),
+        "both": new_work(followed, 4, "Citing it, by its author", [followed["id"]], [author], other_topic),
+    }
+    for record in news.values():
+        world.add(record)
+    day2 = run(PAGES[1])
+    work_of_paper = followed["id"].rsplit("/", 1)[-1]
 
-    # Day 2 asked OpenAlex for no work it already had (LATE is not due for three days).
-    asked = {f"https://openalex.org/{w}" for line in server.log.lines for w in re.findall(r"\bW\d+\b", line)}
-    assert asked and not asked & day1_ids
-    new = keys(PAGES[2:]) - keys(PAGES[:2])
-    assert len(new) > 20
+    # Day 2 asked each kind once, for works published in the window, and fetched no full record it had.
+    questions = [line for line in server.log.lines if "from_publication_date:" in line]
+    assert len(questions) == 4
+    for line in questions:
+        window = re.search(r"from_publication_date:(\d{4}-\d{2}-\d{2})", line)[1]
+        assert window == (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    for line in server.log.lines:
+        filters = parse_qs(urlsplit(line).query).get("filter", [""])[0]
+        outside_cites = re.sub(r"cites:[^,]*", "", filters) + urlsplit(line).path
+        assert not {f"https://openalex.org/{w}" for w in re.findall(r"\bW\d+\b", outside_cites)} & day1_full, line
+    assert re.search(r"following 4 items: 4 checked in 4 questions to OpenAlex \(\d+ credits, [\d.]+ per item\), "
+                     r"4 new works brought", day2.stderr), day2.stderr
 
-    # Threads that persist keep their ids.
-    day2_threads = threads_of(out)
-    kept = 0
-    for tid, papers in day1_threads.items():
-        holder = [t for t, p in day2_threads.items() if 2 * len(p & papers) > len(papers)]
-        if holder:
-            assert holder == [tid]
-            kept += 1
-    assert kept >= 1
-    assert not set(day2_threads) - set(day1_threads) & {f"T{n}" for n in range(1, max(
-        int(t[1:]) for t in day1_threads) + 1)}, "a new thread reused an old number"
+    # Each new work is in the store once, as a feed paper with its provenance; the one found both ways has both.
+    keys = {name: f"openalex:{r['id'].rsplit('/', 1)[-1]}" for name, r in news.items()}
+    entries = store_rows(out, "SELECT key, source FROM feed_entries WHERE source LIKE 'follow:%' ORDER BY key, source")
+    assert entries == sorted([
+        (keys["cites"], f"follow:cites:{work_of_paper}"), (keys["author"], f"follow:author:{author['author']['id'][21:]}"),
+        (keys["topic"], "follow:query:zyxel quorum"), (keys["topic"], f"follow:topic:{topic['id'][21:]}"),
+        (keys["both"], f"follow:author:{author['author']['id'][21:]}"), (keys["both"], f"follow:cites:{work_of_paper}")])
+    assert {w for (w,) in store_rows(out, "SELECT work_id FROM resolutions WHERE method='followed'")} == \
+        {r["id"] for r in news.values()}
 
-    # `kg diff` and the report's first section list exactly day 2's new papers, each with its thread.
+    # `kg diff`, the report and the digest show each with why it came and the thread it joined.
     diff = json.loads(kg("diff", "--out", out, "--json").stdout)
-    assert {p["key"] for p in diff["new_papers"]} == new
-    for paper in diff["new_papers"]:
-        if paper["work_id"]:
-            holder = [t for t, p in day2_threads.items() if paper["work_id"] in p]
-            assert [paper["thread"]] == holder or (paper["thread"] is None and not holder)
-    assert any(p["thread"] and p["evidence"] for p in diff["new_papers"])
-    printed = kg("diff", "--out", out)
-    assert printed.returncode == 0 and f"{len(new)} new feed papers" in printed.stdout
-    assert f"{len(new)} new feed papers" in result.stderr
+    found = {p["key"]: p for p in diff["new_papers"] if p["found_by"]}
+    assert set(found) == set(keys.values())
+    assert found[keys["both"]]["found_by"] == [f"by {author['author']['id'][21:]} (“{author['author']['display_name']}”)",
+                                               f"cites {work_of_paper} (“{followed['display_name']}”)"]
+    assert found[keys["topic"]]["found_by"] == ["matches the query “zyxel quorum”",
+                                                f"in topic {topic['id'][21:]} (“{topic['display_name']}”)"]
+    threads = json.loads((out / "threads.json").read_text())["threads"]
+    home = next(t["id"] for t in threads if followed["id"] in t["papers"])
+    for name in ("cites", "both"):  # a direct citation of the followed paper puts it in that paper's thread
+        assert found[keys[name]]["thread"] == home and found[keys[name]]["evidence"]
     report = (out / "report.html").read_text()
-    changes = report[report.index('id="changes"'):report.index("<h2>Overview</h2>")]
-    assert changes.count("<tr>") - changes.count("<thead><tr>") == len(new) + len(diff["threads"])
+    followed_section = report[report.index('id="followed"'):]
+    for record in news.values():
+        assert record["display_name"] in followed_section
+    assert followed_section.count('<tr data-kind=') == 4
+    digest = feedparser.parse(str(out / "digest.atom"))
+    latest = next(e for e in digest.entries if "run 2 " in e.title)
+    assert "found by following: cites" in latest.content[0].value
 
-    digest = feedparser.parse((out / "digest.atom").read_bytes())
-    assert not digest.bozo and len(digest.entries) == 2
-    assert digest.entries[0].title.startswith("run 2") and f"{len(new)} new feed papers" in digest.entries[0].title
+    listing = [json.loads(line) for line in kg("follow", "list", "--out", out, "--json").stdout.splitlines()]
+    assert {row["kind"]: row["brought"] for row in listing if row["kind"] != "query"} == \
+        {"paper": 2, "author": 2, "topic": 1}
+    assert all(row["checked"] == TODAY for row in listing)
 
-    manifest = json.loads((out / "manifest.json").read_text())["counts"]
-    for name, value in coverage_from_store(out).items():
-        assert manifest[f"coverage_{name}"] == value, name
-    assert manifest["coverage_with_references"] < manifest["coverage_matched"]  # LATE, still without references
-
-    # Day 3: nothing new in the feed, but LATE is due (--refresh-after 0) and now has its references.
+    # Day 3: nothing new, four questions again, nothing stored twice.
     server.reset(plan=Plan(throttle=False))
-    run(*PAGES[2:], "--refresh-after", "0")
-    diff = json.loads(kg("diff", "--out", out, "--json").stdout)
-    assert diff["new_papers"] == []
-    refreshed = {r["work_id"]: r["added"] for r in diff["refreshed"]}
-    gained = server.world.works[LATE.rsplit("/", 1)[1]]["referenced_works"]
-    assert f"references 0 → {len(gained)}" in refreshed[LATE]
-    cites = [line for line in (out / "kg.nt").read_text().splitlines()
-             if line.startswith("<https://semopenalex.org/work/W6483222203> <http://purl.org/spar/cito/cites>")]
-    assert len(cites) == len(set(gained))
-    assert "references 0 →" in kg("diff", "--out", out).stdout
-    assert len(feedparser.parse((out / "digest.atom").read_bytes()).entries) == 3
+    for record in news.values():
+        world.add(record)
+    before = store_rows(out, "SELECT key FROM feed_papers ORDER BY key")
+    day3 = run(PAGES[1])
+    assert "4 checked in 4 questions" in day3.stderr and "0 new works brought" in day3.stderr
+    assert store_rows(out, "SELECT key FROM feed_papers ORDER BY key") == before
 
 
-def test_a_rebuild_of_the_same_run_changes_nothing(day, server):
-    out, run = day
-    server.reset(plan=Plan(throttle=False))
-    run(PAGES[3])
-    files = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".json", ".atom", ".nt")}
-    assert kg("build", "--out", out).returncode == 0
-    for name, content in files.items():
-        assert (out / name).read_bytes() == content, name
-    assert Counter(json.loads(line)["status"] for line in kg("matches", "--out", out, "--json").stdout.splitlines())
-
-
-def test_daily_follows_the_hugging_face_day(server, hf_server, tmp_path):
-    server.reset(plan=Plan(throttle=False))
-    out = tmp_path / "daily"
-    result = kg("daily", "--date", "2024-11-06", "--out", out, "--openalex-url", server.url, "--hf-url", hf_server.url,
-                "--rate", "1000")
-    assert result.returncode == 0, result.stderr
-    diff = json.loads(kg("diff", "--out", out, "--json").stdout)
-    assert diff["feeds"] == ["hf-daily-2024-11-06"] and len(diff["new_papers"]) == 14
-    assert (out / "report.html").exists() and (out / "digest.atom").exists()
-    bad = kg("daily", "--date", "06/11/2024", "--out", out)
-    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
+def test_follow_commands_name_what_is_wrong(tmp_path):
+    out = tmp_path / "p"
+    bad = kg("follow", "add", "not-an-id", "--out", out)
+    assert bad.returncode == 2 and "cannot follow 'not-an-id'" in bad.stderr and "Traceback" not in bad.stderr
+    assert kg("follow", "add", "T1", "--since", "yesterday", "--out", out).returncode == 2
+    assert kg("follow", "add", "T1", "--out", out).returncode == 0
+    again = kg("follow", "add", "T1", "--out", out)
+    assert "1 already followed" in again.stderr
+    gone = kg("follow", "remove", "T2", "--out", out)
+    assert gone.returncode == 2 and "'T2' is not followed" in gone.stderr
+    assert kg("follow", "remove", "T1", "--out", out).returncode == 0
+    assert kg("follow", "list", "--out", out, "--json").stdout == ""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kg.errors import SourceError
-from kg.ids import arxiv_ids_of, bare_doi, full_id
+from kg.ids import arxiv_ids_of, bare_doi, full_id, ids_under
 from kg.sources.http import Ledger
 from kg.text import normalise_title
 
@@ -140,6 +140,19 @@ class Snapshot:
     def citing_works(self, work_ids: list[str], per_work: int, select: list[str] | None = None) -> list[dict]:
         chosen = sorted({c for w in work_ids for c in self.citers.get(full_id(w), [])[:per_work]})
         return self._answer("list", (self.works[c] for c in chosen), select)
+
+    def works_since(self, filter_key: str, values: list[str], since: str) -> list[dict]:
+        """Works published from `since` matching the filter, found by reading every record: a snapshot that
+        fits on one machine is read in seconds. A query matches a title and abstract holding all its words."""
+        def matches(record: dict) -> bool:
+            if filter_key.endswith(".search"):
+                words = set(normalise_title(" ".join(values)).split())
+                text = " ".join([record.get("display_name") or "", *(record.get("abstract_inverted_index") or {})])
+                return bool(words) and words <= set(normalise_title(text).split())
+            return not ids_under(record, filter_key).isdisjoint(values)
+        kind = "search" if filter_key.endswith(".search") else "list"
+        return self._answer(kind, (self.works[w] for w in sorted(self.works)
+                                   if (self.works[w].get("publication_date") or "") >= since and matches(self.works[w])))
 
     def merged_into(self, ids: list[str]) -> dict[str, str]:
         return {full_id(i): self.merged[full_id(i)] for i in ids if full_id(i) in self.merged}

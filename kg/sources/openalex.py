@@ -26,11 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import pyalex
 import requests
+import requests_cache
 
 from kg.errors import BudgetExhausted, SourceError
 from kg.ids import short_id
@@ -102,7 +104,9 @@ class OpenAlexAPI:
         self.max_throttles = max_throttles
         self.stats = Ledger(dict(PRICES_USD), budget_usd)
         self.limiter = RateLimiter(default_rate(api_key) if rate is None else rate)
-        self.session = json_session(cache_path, api_key, secret_parameters=("api_key", "api-key"))
+        # "What is new since" must be asked afresh every run; the rest of an answer holds for days.
+        self.session = json_session(cache_path, api_key, secret_parameters=("api_key", "api-key"),
+                                    short_lived={"*from_publication_date*": requests_cache.DO_NOT_CACHE})
 
     def close(self) -> None:
         self.session.close()
@@ -164,10 +168,13 @@ class OpenAlexAPI:
             time.sleep(wait if wait is not None else self.backoff * (2 ** attempt) * (0.5 + random.random()))
 
     def _throttle_wait(self, response: requests.Response) -> float:
-        """How long a 429 asks to wait, or BudgetExhausted when it says the day's budget is spent."""
+        """How long a 429 asks to wait; BudgetExhausted when it says the day's budget is spent, SourceError when
+        it says the request needs another plan (a third 429, not to be waited out)."""
         body = json_body(response)
         message = str(body.get("message") or "") if isinstance(body, dict) else ""
         seconds = retry_after(response)
+        if isinstance(body, dict) and body.get("error") == "Plan upgrade required":  # checkProtectedParams
+            raise SourceError(f"OpenAlex refused the request for this plan ({message}): {response.url}")
         if "insufficient budget" in message.lower():
             reset = float_header(response, "X-RateLimit-Reset") or seconds
             left = float_header(response, "X-RateLimit-Remaining-USD")
@@ -210,19 +217,21 @@ class OpenAlexAPI:
             raise SourceError(f"OpenAlex answered without a results list ({url})")
         return body
 
-    def _filtered(self, key: str, values: list[str], select: list[str] | None = None) -> list[dict]:
-        """Works matching any of the values, in as few list calls as the request-line limit allows."""
-        results: list[dict] = []
+    def _groups(self, values: list[str], url_of: Callable[[list[str]], str]) -> Iterator[list[str]]:
+        """The values in as few OR groups as the filter's 100 values and the request-line limit allow."""
         group: list[str] = []
         for value in values:
-            if group and (len(group) == MAX_PER_CALL or len(self._filter_url(key, group + [value], select))
-                          > MAX_REQUEST_LINE):
-                results.extend(self._results(self._filter_url(key, group, select), "list")["results"])
+            if group and (len(group) == MAX_PER_CALL or len(url_of(group + [value])) > MAX_REQUEST_LINE):
+                yield group
                 group = []
             group.append(value)
         if group:
-            results.extend(self._results(self._filter_url(key, group, select), "list")["results"])
-        return results
+            yield group
+
+    def _filtered(self, key: str, values: list[str], select: list[str] | None = None) -> list[dict]:
+        """Works matching any of the values, in as few list calls as the request-line limit allows."""
+        url_of = lambda group: self._filter_url(key, group, select)
+        return [r for group in self._groups(values, url_of) for r in self._results(url_of(group), "list")["results"]]
 
     def _filter_url(self, key: str, values: list[str], select: list[str] | None) -> str:
         query = pyalex.Works().filter_or(**{key: "|".join(values)})
@@ -282,6 +291,27 @@ class OpenAlexAPI:
                         wanted[c] -= 1
             cursor = (page.get("meta") or {}).get("next_cursor") if page["results"] else None
         return kept
+
+    def works_since(self, filter_key: str, values: list[str], since: str) -> list[dict]:
+        """Every work published on or after `since` (YYYY-MM-DD) matching any of the values of one filter, by
+        cursor paging; a `*.search` filter takes one text and is paid as a search.
+
+        By publication date: `from_created_date` would say "new to OpenAlex" better, but the live service
+        refuses created- and updated-date filters below its Premium plans (429 "Plan upgrade required")."""
+        search = filter_key.endswith(".search")
+
+        def url_of(group: list[str], cursor: str = "*") -> str:
+            query = pyalex.Works().filter_or(**{filter_key: "|".join(group)}).filter(from_publication_date=since)
+            return self._url(query, per_page=MAX_PER_PAGE, cursor=cursor)
+
+        found: list[dict] = []
+        for group in ([values] if search else self._groups(values, url_of)):
+            cursor: str | None = "*"
+            while cursor:
+                page = self._results(url_of(group, cursor), "search" if search else "list")
+                found.extend(page["results"])
+                cursor = (page.get("meta") or {}).get("next_cursor") if page["results"] else None
+        return found
 
     def merged_into(self, ids: list[str]) -> dict[str, str]:
         """The API no longer says which id a merged one became (404 since 2026-01): nothing to map."""

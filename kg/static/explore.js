@@ -16,6 +16,21 @@
   const short = (id) => id.slice(id.lastIndexOf("/") + 1);
   const $ = (id) => document.getElementById(id);
 
+  // The followed items: a kind and a text filter over the table's rows.
+  const follows = $("kg-follows");
+  if (follows) {
+    const filterFollows = () => {
+      const kind = $("kg-follow-kind").value;
+      const find = $("kg-follow-find").value.trim().toLowerCase();
+      for (const row of follows.querySelectorAll("tr[data-kind]")) {
+        row.hidden = Boolean((kind && row.dataset.kind !== kind)
+                             || (find && !row.textContent.toLowerCase().includes(find)));
+      }
+    };
+    $("kg-follow-kind").addEventListener("change", filterFollows);
+    $("kg-follow-find").addEventListener("input", filterFollows);
+  }
+
   function tooltip(text) {
     const element = document.createElement("div");
     element.className = "kg-tip";
