@@ -363,9 +363,11 @@ def follow_add(items, queries, kind, since, out, store) -> None:
         raise KgError("nothing to follow: name papers, authors or topics, or give --query TEXT")
     if since is not None:
         since = check_date(since, "--since")
+    pinned = _source_date_epoch()
+    today = dt.date.fromisoformat(pinned[:10]) if pinned else None
     with Store(store_path(out, store)) as db:
-        added = start_following(db, list(items), kind, since)
-        added += start_following(db, list(queries), "query", since)
+        added = start_following(db, list(items), kind, since, today)
+        added += start_following(db, list(queries), "query", since, today)
     for item in added:
         stderr().print(f"following {item.kind} {item.label} (new works from {item.since})", markup=False)
     if len(added) < len(items) + len(queries):

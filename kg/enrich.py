@@ -396,21 +396,22 @@ class Enricher:
     def _follow_literature(self, run: int) -> FollowSummary | None:
         """Ask OpenAlex what is new for each followed item; the works the project lacks join it as feed papers
         with their provenance, those it has gain the provenance. An item is marked checked once its question is
-        answered in full, so a budget stop asks the unanswered ones again on the rerun."""
+        answered in full, so a budget stop asks the unanswered ones again on the rerun; an item checked today is
+        not asked again (a rerun of a finished run sends no request)."""
         items = self.store.follows()
         if not items:
             return None
         resolutions = self.store.resolutions()
         work_of = {k: r.work_id for k, r in resolutions.items() if r.work_id}
-        asked, waiting = follow.queries(items, work_of)
+        day = self._day()
+        asked, waiting = follow.queries([i for i in items if i.checked != day], work_of)
         summary = FollowSummary(items=len(items), waiting=[i.value for i in waiting])
-        today = (self.options.today or dt.date.today()).isoformat()
         advance = self.progress("Asking OpenAlex what is new for followed items", len(asked))
         spent = self.source.stats.spent_usd
         for question in asked:
             records = self.source.works_since(question.filter, question.values, question.since)
             self._take_followed(question, records, run, summary)
-            self.store.checked(question.items, today)
+            self.store.checked(question.items, day)
             summary.checked += len(question.items)
             summary.questions += 1
             summary.credits = (self.source.stats.spent_usd - spent) * 10_000
@@ -533,16 +534,35 @@ class Enricher:
         return [r for r in map(self.source.single_work, ids) if r], SINGLETON
 
     def _fetch_citing(self, feed_ids: list[str]) -> None:
-        """Works citing the feed works, 100 feed works per query; works nobody cites cost nothing."""
+        """Works citing the feed works, 100 feed works per query; works nobody cites cost nothing. Feed works
+        whose citing works were fetched on an earlier day are asked only for the works published since (less
+        the indexing lag), so that their citations grow in the project as they do in OpenAlex."""
+        day = self._day()
         todo = [w for w in feed_ids if w not in self.store.citing_done()]
         uncited = [w for w in todo if ((self.store.record(w) or {}).get("cited_by_count") or 0) == 0]
-        self.store.save_citing(uncited, self.options.citing, [])
+        self.store.save_citing(uncited, self.options.citing, [], day)
         cited = [w for w in todo if w not in set(uncited)]
         advance = self.progress("Citing works", len(cited))
         fetch = lambda batch: self.source.citing_works(batch, self.options.citing, GRAPH_FIELDS)
         for batch, records in in_parallel(chunks(cited), fetch, self.options.workers):
-            self.store.save_citing(batch, self.options.citing, records)
+            self.store.save_citing(batch, self.options.citing, records, day)
             advance(len(batch))
+        windows: dict[str, list[str]] = {}
+        for work, checked in sorted(self.store.citing_checked().items()):
+            if work in set(feed_ids) and checked != day:
+                windows.setdefault(follow.lagged(checked or day), []).append(work)
+        advance = self.progress("New citing works", sum(map(len, windows.values())))
+        for since, works in sorted(windows.items()):
+            for batch in chunks(works):
+                records = self.source.works_since("cites", [short_id(w) for w in batch], since)
+                self.store.add_citing(batch, records, day)
+                advance(len(batch))
+
+    def _day(self) -> str:
+        """The run's day: that of its recorded time when pinned (SOURCE_DATE_EPOCH), else today (UTC)."""
+        if self.options.run_at:
+            return self.options.run_at[:10]
+        return (self.options.today or dt.datetime.now(dt.UTC).date()).isoformat()
 
     def _summary(self, papers: list[FeedPaper], seconds: float) -> EnrichSummary:
         resolutions = self.store.resolutions()

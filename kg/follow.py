@@ -59,10 +59,12 @@ class Followed:
 
     def window_start(self) -> str:
         """The first publication day the next check asks for."""
-        if self.checked is None:
-            return self.since
-        lagged = (dt.date.fromisoformat(self.checked) - dt.timedelta(days=INDEXING_LAG_DAYS)).isoformat()
-        return max(self.since, lagged)
+        return self.since if self.checked is None else max(self.since, lagged(self.checked))
+
+
+def lagged(day: str) -> str:
+    """The first publication day a check following one on `day` asks for (see INDEXING_LAG_DAYS)."""
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=INDEXING_LAG_DAYS)).isoformat()
 
 
 def parse_followed(text: str, kind: str | None = None) -> tuple[str, str]:

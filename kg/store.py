@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS follows(kind TEXT NOT NULL, value TEXT NOT NULL, sinc
 """
 # Columns added after the first release; a store made before them gains them when opened.
 MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT",
-              ("resolutions", "resolved_without"): "ALTER TABLE resolutions ADD COLUMN resolved_without TEXT"}
+              ("resolutions", "resolved_without"): "ALTER TABLE resolutions ADD COLUMN resolved_without TEXT",
+              ("citing_done", "checked"): "ALTER TABLE citing_done ADD COLUMN checked TEXT"}
 FULL, SINGLETON = 1, 2
 """How complete a stored record is: 0 a `select`-ed part, 1 a full list record (authorships may be cut at
 100), 2 a full singleton record."""
@@ -377,17 +378,34 @@ class Store:
     def citing_done(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT work_id FROM citing_done")}
 
-    def save_citing(self, work_ids: list[str], requested: int, records: list[dict]) -> None:
-        """Store the citing works of a batch of works and mark the batch done, in one transaction."""
+    def save_citing(self, work_ids: list[str], requested: int, records: list[dict], day: str | None = None) -> None:
+        """Store the citing works of a batch of works and mark the batch done (on `day`), in one transaction."""
         found = {w: sum(1 for r in records if w in (r.get("referenced_works") or [])) for w in work_ids}
-        now = _now()
         with self.db:
-            for record in records:
-                self.db.execute("INSERT INTO works VALUES(?,?,0,?) ON CONFLICT(id) DO NOTHING",
-                                (record["id"], json.dumps(record, ensure_ascii=False), now))
-                self.db.execute("INSERT OR IGNORE INTO roles VALUES(?,?)", (record["id"], "citing"))
-            self.db.executemany("INSERT OR REPLACE INTO citing_done VALUES(?,?,?)",
-                                [(w, requested, found[w]) for w in work_ids])
+            self._insert_citing(records)
+            self.db.executemany("INSERT OR REPLACE INTO citing_done(work_id, requested, found, checked) "
+                                "VALUES(?,?,?,?)", [(w, requested, found[w], day) for w in work_ids])
+
+    def add_citing(self, work_ids: list[str], records: list[dict], day: str) -> None:
+        """Store works newly citing a batch of works (a refresh) and record the day it was checked."""
+        new = [r for r in records if r["id"] not in self.stored_ids()]
+        found = {w: sum(1 for r in new if w in (r.get("referenced_works") or [])) for w in work_ids}
+        with self.db:
+            self._insert_citing(new)
+            self.db.executemany("UPDATE citing_done SET found=found+?, checked=? WHERE work_id=?",
+                                [(found[w], day, w) for w in work_ids])
+
+    def _insert_citing(self, records: list[dict]) -> None:
+        now = _now()
+        for record in records:
+            self.db.execute("INSERT INTO works VALUES(?,?,0,?) ON CONFLICT(id) DO NOTHING",
+                            (record["id"], json.dumps(record, ensure_ascii=False), now))
+            self.db.execute("INSERT OR IGNORE INTO roles VALUES(?,?)", (record["id"], "citing"))
+
+    def citing_checked(self) -> dict[str, str | None]:
+        """Per work whose citing works were fetched: the day they were last asked for (None: before kg kept it)."""
+        column = "checked" if "checked" in self._columns("citing_done") else "NULL"
+        return dict(self.db.execute(f"SELECT work_id, {column} FROM citing_done"))
 
     def counts(self) -> dict[str, int]:
         tables = ["feed_papers", "feed_entries", "resolutions", "works", "aliases", "missing", "runs"]

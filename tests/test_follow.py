@@ -66,16 +66,22 @@ def test_items_of_a_kind_go_together_and_a_query_alone():
 
 # -- two days over HTTP ------------------------------------------------------------------
 
-TODAY = dt.date.today().isoformat()
+DAYS = [dt.date.today() - dt.timedelta(days=n) for n in (2, 1, 0)]
+"""The three days of the test, the last one today (each run pins its day with SOURCE_DATE_EPOCH)."""
+
+
+def on(day: dt.date) -> dict[str, str]:
+    return {"SOURCE_DATE_EPOCH": str(int(dt.datetime(day.year, day.month, day.day, 18, tzinfo=dt.UTC).timestamp()))}
 
 
 def new_work(template: dict, number: int, title: str, references: list[str], authorships: list[dict],
              topic: dict) -> dict:
-    """A work OpenAlex indexes overnight, published today: a copy of `template` with these parts."""
+    """A work OpenAlex indexes overnight, published on day 2: a copy of `template` with these parts."""
     record = copy.deepcopy(template)
     work_id = f"https://openalex.org/W99000000{number:02d}"
+    published = DAYS[1].isoformat()
     record.update(id=work_id, doi=None, ids={"openalex": work_id}, title=title, display_name=title,
-                  publication_date=TODAY, publication_year=int(TODAY[:4]), created_date=TODAY,
+                  publication_date=published, publication_year=DAYS[1].year, created_date=published,
                   referenced_works=references, referenced_works_count=len(references), authorships=authorships,
                   topics=[topic], primary_topic=topic, cited_by_count=0, counts_by_year=[], locations=[],
                   primary_location=None, best_oa_location=None, abstract_inverted_index=None)
@@ -90,9 +96,9 @@ def store_rows(out, query: str) -> list[tuple]:
 def test_two_days_of_following(server, tmp_path):
     out = tmp_path / "project"
 
-    def run(*args):
+    def run(day, *args):
         result = kg("run", *args, "--year", "2024", "--out", out, "--openalex-url", server.url, "--no-hf",
-                    "--rate", "1000")
+                    "--rate", "1000", "--citing", "5", env=on(day))
         assert result.returncode == 0, result.stderr
         return result
 
@@ -106,15 +112,17 @@ def test_two_days_of_following(server, tmp_path):
     refs = followed["referenced_works"]
 
     added = kg("follow", "add", FOLLOWED, author["author"]["id"], topic["id"], "--query", "zyxel quorum",
-               "--out", out)
+               "--out", out, env=on(DAYS[0]))
     assert added.returncode == 0, added.stderr
     assert added.stderr.count("following ") == 4
     server.reset(plan=Plan(throttle=False))
-    day1 = run(PAGES[0])
+    day1 = run(DAYS[0], PAGES[0])
     assert "following 4 items: 4 checked in 4 questions" in day1.stderr
     day1_full = {w for (w,) in store_rows(out, "SELECT id FROM works WHERE complete >= 1")}
 
-    server.reset(plan=Plan(throttle=False))  # overnight OpenAlex indexed four new works
+    day1_feed = {w for (w,) in store_rows(out, "SELECT work_id FROM resolutions WHERE work_id IS NOT NULL")}
+
+    server.reset(plan=Plan(throttle=False))  # overnight OpenAlex indexed four new works, and a fifth one
     news = {
         "cites": new_work(followed, 1, "Citing the followed paper", [followed["id"], *refs[:3]], [stranger],
                           other_topic),
@@ -122,17 +130,23 @@ def test_two_days_of_following(server, tmp_path):
         "topic": new_work(followed, 3, "Zyxel quorum lattices", refs[:5], [stranger], topic),
         "both": new_work(followed, 4, "Citing it, by its author", [followed["id"]], [author], other_topic),
     }
-    for record in news.values():
+    unfollowed = sorted(day1_feed - {followed["id"]})[0]
+    citing = new_work(followed, 5, "Citing a feed paper nobody follows", [unfollowed], [stranger], other_topic)
+    for record in [*news.values(), citing]:
         world.add(record)
-    day2 = run(PAGES[1])
+    day2 = run(DAYS[1], PAGES[1])
     work_of_paper = followed["id"].rsplit("/", 1)[-1]
 
-    # Day 2 asked each kind once, for works published in the window, and fetched no full record it had.
-    questions = [line for line in server.log.lines if "from_publication_date:" in line]
-    assert len(questions) == 4
-    for line in questions:
-        window = re.search(r"from_publication_date:(\d{4}-\d{2}-\d{2})", line)[1]
-        assert window == (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    # Day 2 asked each kind once, and the day-1 feed works once for their new citing works, for works published
+    # since day 1 less the indexing lag; it fetched no full record it had.
+    questions = [parse_qs(urlsplit(line).query)["filter"][0] for line in server.log.lines
+                 if "from_publication_date:" in line]
+    window = (DAYS[0] - dt.timedelta(days=30)).isoformat()
+    assert sorted(q.split(":")[0] for q in questions) == ["authorships.author.id", "cites", "cites",
+                                                          "title_and_abstract.search", "topics.id"]
+    assert all(q.endswith(f",from_publication_date:{window}") for q in questions)
+    assert {w for q in questions if q.startswith("cites:") for w in q.split(",")[0][6:].split("|")} == \
+        {w.rsplit("/", 1)[-1] for w in day1_feed}
     for line in server.log.lines:
         filters = parse_qs(urlsplit(line).query).get("filter", [""])[0]
         outside_cites = re.sub(r"cites:[^,]*", "", filters) + urlsplit(line).path
@@ -174,14 +188,19 @@ def test_two_days_of_following(server, tmp_path):
     listing = [json.loads(line) for line in kg("follow", "list", "--out", out, "--json").stdout.splitlines()]
     assert {row["kind"]: row["brought"] for row in listing if row["kind"] != "query"} == \
         {"paper": 2, "author": 2, "topic": 1}
-    assert all(row["checked"] == TODAY for row in listing)
+    assert all(row["checked"] == DAYS[1].isoformat() for row in listing)
+    # The fifth work joined as a citing work of the feed paper it cites, not as a feed paper.
+    assert store_rows(out, f"SELECT role FROM roles WHERE work_id='{citing['id']}'") == [("citing",)]
+    assert store_rows(out, f"SELECT found FROM citing_done WHERE work_id='{unfollowed}'")[0][0] >= 1
 
-    # Day 3: nothing new, four questions again, nothing stored twice.
+    # A rerun on day 2 asks nothing more; day 3 asks again, finds nothing new, stores nothing twice.
     server.reset(plan=Plan(throttle=False))
-    for record in news.values():
+    for record in [*news.values(), citing]:
         world.add(record)
+    run(DAYS[1], PAGES[1])
+    assert not [line for line in server.log.lines if "from_publication_date:" in line]
     before = store_rows(out, "SELECT key FROM feed_papers ORDER BY key")
-    day3 = run(PAGES[1])
+    day3 = run(DAYS[2], PAGES[1])
     assert "4 checked in 4 questions" in day3.stderr and "0 new works brought" in day3.stderr
     assert store_rows(out, "SELECT key FROM feed_papers ORDER BY key") == before
 
