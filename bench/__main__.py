@@ -1,6 +1,7 @@
 """kg's benchmarks, side by side with the alternatives, measured in the same run.
 
     python -m bench enrich              # API cost and speed: kg vs a naive pyalex loop (local server, 200 ms)
+    python -m bench follow              # what following 100 papers, 20 authors and 5 topics costs a day
     python -m bench build [--works N]   # build/export of a generated corpus: kg vs rdflib's default store
     python -m bench sparql [--works N]  # the query library: Oxigraph (kg) vs rdflib's default store
     python -m bench spark [--spark-works N]  # kg snapshot build throughput in Spark local mode
@@ -73,7 +74,8 @@ def bench_build(works: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", choices=["enrich", "build", "sparql", "spark", "report", "all"], nargs="?", default="all")
+    parser.add_argument("which", choices=["enrich", "follow", "build", "sparql", "spark", "report", "all"], nargs="?",
+                        default="all")
     parser.add_argument("--no-naive", action="store_true", help="enrich: skip the naive loop (about 20 minutes)")
     parser.add_argument("--works", type=int, default=100_000, help="generated corpus size for build")
     parser.add_argument("--sparql-works", type=int, default=100_000,
@@ -87,6 +89,9 @@ def main() -> None:
     if args.which in ("enrich", "all"):
         from bench.enrichment import bench_enrich
         bench_enrich(naive=not args.no_naive)
+    if args.which in ("follow", "all"):
+        from bench.following import bench_follow
+        bench_follow()
     if args.which in ("build", "all"):
         bench_build(args.works)
     if args.which in ("sparql", "all"):

@@ -12,7 +12,7 @@ def test_version_and_help():
     listed = help_text.split("Commands:", 1)[1].splitlines()
     commands = {line.split()[0] for line in listed if line.startswith("  ") and line.split()}
     assert commands == {"feed", "enrich", "budget", "matches", "build", "threads", "render", "report", "query", "load",
-                        "publish", "run", "daily", "diff", "snapshot"}
+                        "publish", "run", "daily", "diff", "follow", "snapshot"}
 
 
 def test_feed_json_prints_142_records():

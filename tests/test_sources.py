@@ -316,3 +316,32 @@ def test_hugging_face_unreachable_is_one_clear_error():
     client = HuggingFace("http://127.0.0.1:9/api", retries=1, backoff=0.01, timeout=0.5)
     with pytest.raises(SourceError, match="Hugging Face did not answer"):
         client.search("anything")
+
+
+@pytest.mark.parametrize(("filter_key", "values"), [
+    ("cites", ["W6301767674", "W6483222203"]), ("authorships.author.id", ["A6801265385", "A6389224675"]),
+    ("topics.id", ["T29187"]), ("title_and_abstract.search", ["linear attention"])])
+def test_works_since_pages_through_a_window_and_agrees_with_the_snapshot(server, filter_key, values):
+    server.reset(plan=Plan(throttle=False))
+    api = api_for(server)
+    since = "2026-06-01"
+    found = api.works_since(filter_key, values, since)
+    assert found and all(r["publication_date"] >= since for r in found)
+    assert len({r["id"] for r in found}) == len(found)
+    lines = [line for line in server.log.lines if "from_publication_date" in line]
+    assert all(f"from_publication_date:{since}" in line and "cursor=" in line for line in lines)
+    if filter_key != "title_and_abstract.search":  # the imitation's relevance search is not the snapshot's
+        assert sorted(r["id"] for r in found) == sorted(r["id"] for r in Snapshot(WORLD).works_since(
+            filter_key, values, since))
+
+
+def test_a_plan_gated_filter_is_named_not_waited_out(server):
+    """Created- and updated-date filters need a Premium plan: the live proxy answers 429 "Plan upgrade
+    required" (index.ts, checkProtectedParams), which is neither a throttle nor a spent budget."""
+    server.reset(plan=Plan(throttle=False))
+    api = api_for(server)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"refused the request for this plan \(The \"from_created_date:2026-12-01\" "
+                                          r"filter requires a Premium"):
+        api._get(api._url("/works", filter="from_created_date:2026-12-01"), "list")  # the transport itself
+    assert time.monotonic() - started < 2 and server.log.spent_credits == 0
