@@ -63,6 +63,25 @@ def transformed(store_path: Path, scratch: Path) -> dict[str, list]:
     return result
 
 
+def browser(tmp_path: Path):
+    """Debian's headless Chromium under Selenium (installed by `make test`), logging console and network."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "chromium or chromedriver is missing: run `bash scripts/system-packages.sh --test`"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,1000", "--disable-background-networking", "--disable-component-update",
+                     "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
 def kg(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
     """Run the `kg` command line as a user would: a subprocess, no standard input, text output."""
     return subprocess.run([sys.executable, "-m", "kg", *map(str, args)], capture_output=True, text=True,

@@ -2,31 +2,15 @@
 with Selenium and chromium-driver (both installed by `make test`)."""
 
 import json
-import shutil
 
 import pandas as pd
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import HOSTILE
+from conftest import HOSTILE, browser
 from kg.explore import citation_map, derivative_works, embedded_json, prior_works, views
-
-
-def browser(tmp_path) -> webdriver.Chrome:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "chromium or chromedriver is missing: run `bash scripts/system-packages.sh --test`"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,1000", "--disable-background-networking", "--disable-component-update",
-                     "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=Service(driver), options=options)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
-from conftest import PAGES, kg
+from conftest import PAGES, browser, kg
 from kg.errors import KgError
 from kg.follow import Followed, brought_by, parse_followed, provenance_source, queries
 from oaserver import Plan
@@ -181,6 +183,19 @@ def test_two_days_of_following(server, tmp_path):
     for record in news.values():
         assert record["display_name"] in followed_section
     assert followed_section.count('<tr data-kind=') == 4
+    driver = browser(tmp_path)
+    try:  # the Followed section's filters, in the page as a reader uses it
+        driver.get((out / "report.html").as_uri())
+        visible = lambda: sorted(r.get_attribute("data-kind") for r in driver.find_elements(
+            By.CSS_SELECTOR, "#kg-follows tr[data-kind]") if r.is_displayed())
+        assert visible() == ["author", "paper", "query", "topic"]
+        Select(driver.find_element(By.ID, "kg-follow-kind")).select_by_value("author")
+        assert visible() == ["author"]
+        Select(driver.find_element(By.ID, "kg-follow-kind")).select_by_value("")
+        driver.find_element(By.ID, "kg-follow-find").send_keys("zyxel")
+        assert visible() == ["query", "topic"]  # the query, and the topic that brought the Zyxel work
+    finally:
+        driver.quit()
     digest = feedparser.parse(str(out / "digest.atom"))
     latest = next(e for e in digest.entries if "run 2 " in e.title)
     assert "found by following: cites" in latest.content[0].value
