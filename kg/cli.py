@@ -412,24 +412,37 @@ def follow_list(out, store, as_json) -> None:
 
 # -- kg build -------------------------------------------------------------------------
 
+def _format_list(_context, _parameter, value: str | None) -> list[str] | None:
+    return [name.strip() for name in value.split(",") if name.strip()] if value else None
+
+
+def formats_option(command: Callable) -> Callable:
+    return click.option("--formats", default=None, callback=_format_list, metavar="NAME,...",
+                        help="Export formats to write, by name or extension: ttl, jsonld, graphml, gexf, bib, ris, "
+                             "json (default: all). kg.nt, the tables, threads, changes and digest are always "
+                             "written.")(command)
+
+
 @cli.command()
 @out_options
 @click.option("--cite-all", is_flag=True,
               help="Put every work of the graph, not only the feed's, into feed.bib, feed.ris and feed.json.")
 @click.option("--memory-limit", default="2GB", show_default=True,
               help="What the build's engine (DuckDB) may hold in memory; beyond it, it spills to disk.")
-def build(out, store, cite_all, memory_limit) -> None:
+@formats_option
+def build(out, store, cite_all, memory_limit, formats) -> None:
     """Build the graph from the store and export it (Turtle, N-Triples, JSON-LD, GraphML, GEXF, tables,
     BibTeX/RIS/CSL-JSON)."""
-    build_and_report(existing_store(out, store), out, cite_all, memory_limit)
+    build_and_report(existing_store(out, store), out, cite_all, memory_limit, formats)
 
 
-def build_and_report(store: Path, out: Path, cite_all: bool = False, memory_limit: str = "2GB"):
+def build_and_report(store: Path, out: Path, cite_all: bool = False, memory_limit: str = "2GB",
+                     formats: list[str] | None = None):
     from kg.export import build as build_exports
 
     console = stderr()
     manifest = build_exports(store, out, progress=lambda message: console.print(f"build: {message}"),
-                             cite_all=cite_all, memory_limit=memory_limit)
+                             cite_all=cite_all, memory_limit=memory_limit, formats=formats)
     counts = manifest.counts
     console.print(f"{counts['triples']} triples, {counts['hydrated_works']} works ({counts['feed_works']} from the feed), "
                   f"{counts.get('nodes_author', 0)} authors, {counts.get('edges_cites', 0)} citations; "
@@ -500,10 +513,11 @@ def report(out) -> None:
 
 # -- kg run ---------------------------------------------------------------------------
 
-def run_pipeline(result: FeedResult, out: Path, store: Path | None, hf_url: str, source: dict) -> None:
+def run_pipeline(result: FeedResult, out: Path, store: Path | None, hf_url: str, formats: list[str] | None,
+                 source: dict) -> None:
     path = store_path(out, store)
     do_enrich(result.papers, path, out, hf_url=hf_url, **source)
-    manifest = build_and_report(path, out)
+    manifest = build_and_report(path, out, formats=formats)
     render_figures(out, "svg")
     report_path = write_report(out)
     latest = load_changes(out).latest
@@ -520,11 +534,12 @@ def run_pipeline(result: FeedResult, out: Path, store: Path | None, hf_url: str,
 @feed_options
 @source_options
 @out_options
-def run(inputs, hf_dates, hf_url, year, out, store, **source) -> None:
+@formats_option
+def run(inputs, hf_dates, hf_url, year, out, store, formats, **source) -> None:
     """The whole pipeline: feed → enrich → build (with threads) → render → report. Run it again on the same
     --out with new feeds and the project grows: only new papers are fetched, thread ids carry over, and
     `kg diff` says what changed."""
-    run_pipeline(read_feed(inputs, hf_dates, hf_url, year), out, store, hf_url, source)
+    run_pipeline(read_feed(inputs, hf_dates, hf_url, year), out, store, hf_url, formats, source)
 
 
 def _today() -> str:
@@ -540,11 +555,12 @@ def _today() -> str:
               help="Base URL of the Hugging Face API (env KG_HF_URL); HF_TOKEN is sent when set.")
 @source_options
 @out_options
-def daily(day, hf_url, out, store, **source) -> None:
+@formats_option
+def daily(day, hf_url, out, store, formats, **source) -> None:
     """The daily command: today's Hugging Face daily papers, added to the project in --out, then enriched,
     built, drawn, reported and summed up in digest.atom. Hugging Face lists a day's papers over that day: run it
     late in the UTC day, or again later (only new papers are fetched); the README has a cron line."""
-    run_pipeline(read_feed((), (day or _today(),), hf_url, None), out, store, hf_url, source)
+    run_pipeline(read_feed((), (day or _today(),), hf_url, None), out, store, hf_url, formats, source)
 
 
 def load_changes(out: Path):

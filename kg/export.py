@@ -145,16 +145,23 @@ def _sha256(path: Path) -> str:
 
 
 def build(store_path: Path, out: Path, progress: Callable[[str], None] | None = None,
-          cite_all: bool = False, memory_limit: str = columns.MEMORY_LIMIT) -> Manifest:
-    """Write every export file from the store, streaming, then a manifest of them.
+          cite_all: bool = False, memory_limit: str = columns.MEMORY_LIMIT,
+          formats: list[str] | None = None) -> Manifest:
+    """Write the export files from the store, streaming, then a manifest of them: the base files (`kg.nt`, the
+    tables, threads, changes, digest) and the formats named (`writers.chosen`; None: every one).
 
     The export is built in a staging folder and swapped in as a whole (`kg.writers.staging`): an
     interrupted build leaves the previous export exactly as it was, and two builds of one folder wait
     for each other instead of interleaving. `memory_limit` bounds what the engine (DuckDB) holds.
     """
     try:
+        chosen = writers.chosen(formats)
+    except KeyError as error:
+        raise KgError(f"--formats: {error.args[0]} (or {', '.join(writers.BASE_FORMATS[:1])}, always written)") from None
+    try:
         with staged_export(out) as stage:
-            return _build_into(store_path, stage, out, progress or (lambda message: None), cite_all, memory_limit)
+            return _build_into(store_path, stage, out, progress or (lambda message: None), cite_all, memory_limit,
+                               chosen)
     except duckdb.OutOfMemoryException as error:
         raise BuildError(
             f"kg build needed more than its memory limit of {memory_limit} ({str(error).splitlines()[0]}); "
@@ -191,11 +198,11 @@ def _previous_threads(export: Path) -> Threads | None:
 
 
 def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str], None], cite_all: bool,
-                memory_limit: str) -> Manifest:
+                memory_limit: str, chosen: tuple[writers.Writer, ...]) -> Manifest:
     """Build into `out` (a staging folder); `previous` holds the previous export, which thread ids and the
     history of changes carry over from."""
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-    rdf_writers = [w for w in writers.WRITERS if isinstance(w, writers.RdfWriter)]
+    rdf_writers = [w for w in chosen if isinstance(w, writers.RdfWriter)]
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
             _serialiser_pool(len(rdf_writers)) as pool:
         inputs = {"store": store_path.name, **store.counts()}
@@ -238,23 +245,25 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         triples = write_sorted_lines(connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM "
                                      "thread_triples", out / "kg.nt", Path(scratch_name))
         written.append(out / "kg.nt")
-        say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes, meanwhile the rest")
+        if rdf_writers:
+            say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes, meanwhile the rest")
         serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]
         say("making graph nodes and edges")
         connection.execute(f"CREATE TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
         connection.execute(f"CREATE TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
         cited = _cited_works(store, facts, cite_all)
         keys = citation_keys(cited)
-        for writer in writers.WRITERS:
+        for writer in chosen:
             if isinstance(writer, writers.CitationWriter):
                 writer.write(cited, keys, out / writer.file)
             elif isinstance(writer, writers.GraphDialect):
                 say(f"writing {writer.file}")
                 write_graph(connection, writer, out / writer.file)
-        say(f"waiting for {', '.join(w.file for w in rdf_writers)}")
+        if rdf_writers:
+            say(f"waiting for {', '.join(w.file for w in rdf_writers)}")
         for future in serialising:
             future.result()
-        written += [out / w.file for w in writers.WRITERS]
+        written += [out / w.file for w in chosen]
         graph_counts = graph_file_counts(connection)
         connection.close()
     files = written

@@ -12,7 +12,7 @@ from rdflib import RDF, XSD, Graph, Literal
 
 from conftest import PAGES, WORLD
 from kg.enrich import Enricher
-from kg.errors import BuildError
+from kg.errors import BuildError, KgError
 from kg.export import build, load
 from kg.feeds import read_inputs
 from kg.ids import full_id
@@ -143,3 +143,21 @@ def test_a_full_disk_stops_the_build_with_the_folder_named(world_store, tmp_path
 
 def test_python_api_accepts_a_plain_string_path(world_store):
     assert load(str(world_store)).tables["works"].shape == load(world_store).tables["works"].shape
+
+
+def test_only_the_formats_asked_for_are_written_and_they_are_the_same_bytes(world_store, world_export, tmp_path):
+    out, manifest = world_export
+    some = build(world_store, tmp_path, formats=["ttl", "graphml", "nt", "bibtex"])
+    graph_files = {"kg.ttl", "kg.jsonld", "kg.graphml", "kg.gexf", "feed.bib", "feed.ris", "feed.json"}
+    assert set(manifest.files) - set(some.files) == {"kg.jsonld", "kg.gexf", "feed.ris", "feed.json"}
+    assert set(some.files) - set(manifest.files) == set()
+    assert not [p.name for p in tmp_path.iterdir() if p.name in graph_files - set(some.files)]
+    for name in some.files:
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes() or name == "manifest.json", name
+    assert some.counts == manifest.counts
+
+
+def test_an_unknown_format_is_named_with_the_known_ones(world_store, tmp_path):
+    with pytest.raises(KgError, match=r"--formats: no export writer named 'rdfxml'; known: turtle, json-ld"):
+        build(world_store, tmp_path, formats=["ttl", "rdfxml"])
+    assert not (tmp_path / "kg.nt").exists()

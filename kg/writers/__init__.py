@@ -25,12 +25,25 @@ WRITERS: tuple[Writer, ...] = (
     *citations.CITATION_WRITERS,  # feed.bib, feed.ris, feed.json for reference managers
 )
 
-__all__ = ["WRITERS", "CitationWriter", "GraphDialect", "RdfWriter", "Writer", "writer"]
+__all__ = ["BASE_FORMATS", "WRITERS", "CitationWriter", "GraphDialect", "RdfWriter", "Writer", "chosen", "writer"]
+
+
+BASE_FORMATS = ("nt", "ntriples", "kg.nt", "tables")
+"""What every build writes whatever formats are asked for (N-Triples and the tables)."""
 
 
 def writer(name_or_file: str) -> Writer:
-    """The writer registered under a format name ("turtle") or a file name ("kg.ttl")."""
+    """The writer registered under a format name ("turtle"), a file name ("kg.ttl") or its extension ("ttl")."""
     for candidate in WRITERS:
-        if name_or_file in (candidate.name, candidate.file):
+        if name_or_file.lower() in (candidate.name, candidate.file, candidate.file.rsplit(".", 1)[-1]):
             return candidate
     raise KeyError(f"no export writer named {name_or_file!r}; known: {', '.join(w.name for w in WRITERS)}")
+
+
+def chosen(names: list[str] | None) -> tuple[Writer, ...]:
+    """The writers of these format names (None: every one), in registry order; the base formats are always
+    written, so naming them is allowed and changes nothing. A name no writer has raises KeyError."""
+    if names is None:
+        return WRITERS
+    wanted = {writer(name) for name in names if name.lower() not in BASE_FORMATS}
+    return tuple(w for w in WRITERS if w in wanted)
