@@ -204,13 +204,12 @@ def expected_rows(name: str, facts: Facts, params: dict) -> list[tuple]:
         return top([(r, facts.title(r), facts.year(r), count(len(ws))) for r, ws in citers.items() if len(ws) >= 2],
                    key=lambda row: (-int(row[3]), row[0]), limit=25)
     if name == "citation-path":
-        def reach(start, step):
-            seen, todo = {start}, [start]
-            while todo:
-                for nxt in step(todo.pop()):
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        todo.append(nxt)
+        def reach(start, step, hops=2):
+            """Every work at most `hops` citation steps from `start` (itself included)."""
+            seen, frontier = {start}, {start}
+            for _ in range(hops):
+                frontier = {nxt for w in frontier for nxt in step(w)} - seen
+                seen |= frontier
             return seen
         cited_by = defaultdict(set)
         for w, rs in refs.items():
