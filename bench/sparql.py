@@ -17,18 +17,27 @@ import pyoxigraph as ox
 
 
 def _parameters(store: ox.Store) -> dict[str, dict]:
-    """Values for the parameterised queries that give non-trivial answers on this export."""
+    """Values for the parameterised queries that give non-trivial answers on this export. author-works gets
+    an author of the first feed paper (the middle one by number of works), as a reader would ask about."""
     kg = "https://w3id.org/kg-feeds/ns#"
     cito = "http://purl.org/spar/cito/cites"
+    soa = "https://semopenalex.org/ontology/"
     feed = [r["w"].value for r in store.query(f"SELECT ?w WHERE {{ ?w a <{kg}FeedWork> }} ORDER BY ?w LIMIT 2")]
     hop = next(iter(store.query(f"SELECT ?a ?c WHERE {{ ?a a <{kg}FeedWork> ; <{cito}> ?b . ?b <{cito}> ?c }} "
                                 "ORDER BY ?a ?c LIMIT 1")))
-    author = next(iter(store.query("SELECT ?a WHERE { ?w <http://purl.org/dc/terms/creator> ?a } "
-                                   "GROUP BY ?a ORDER BY DESC(COUNT(?w)) ?a LIMIT 1")))["a"].value
+    authors = [r["a"].value for r in store.query(
+        f"SELECT ?a (COUNT(?x) AS ?n) WHERE {{ <{feed[0]}> <{soa}hasAuthorship>/<{soa}hasAuthor> ?a . "
+        f"?x <{soa}hasAuthor> ?a }} GROUP BY ?a ORDER BY ?n ?a")]
     return {"shared-references": {"work1": feed[0], "work2": feed[1]},
             "citation-path": {"from": hop["a"].value, "to": hop["c"].value},
             "find-papers": {"text": "quantum graph"},
-            "author-works": {"author": author}}
+            "author-works": {"author": authors[len(authors) // 2]}}
+
+
+def _most_prolific_author(store: ox.Store) -> str:
+    """The author with the most works: on the generated corpus, an author of two works in three."""
+    return next(iter(store.query("SELECT ?a WHERE { ?w <http://purl.org/dc/terms/creator> ?a } "
+                                 "GROUP BY ?a ORDER BY DESC(COUNT(?w)) ?a LIMIT 1")))["a"].value
 
 
 def _in_child(run, timeout: float) -> float | None:
@@ -86,20 +95,32 @@ def bench_sparql(works: int, timeout: float) -> None:
     triples = len(store)
     parameters = _parameters(store)
     queries = {name: bind(query, parameters.get(name, {})) for name, query in library().items()}
+    worst = "author-works, the most prolific author"
+    queries[worst] = bind(library()["author-works"], {"author": _most_prolific_author(store)})
     kg_times = {name: _median(lambda text=text: list(store.query(text)), timeout, 5) for name, text in queries.items()}
+    answers = {name: len(list(store.query(text))) for name, text in queries.items() if kg_times[name] is not None}
+    with_rdflib = works <= int(os.environ.get("KG_BENCH_RDFLIB_MAX", "100000"))
     started = time.perf_counter()
     graph = Graph()
-    graph.parse(export / "kg.nt", format="nt")
+    if with_rdflib:
+        graph.parse(export / "kg.nt", format="nt")
     rdflib_load = time.perf_counter() - started
     rows = []
     timed_out = f"timeout (> {timeout:g} s)"
     for name, text in queries.items():
-        alt = _median(lambda text=text: list(graph.query(text)), timeout, 3)
+        alt = _median(lambda text=text: list(graph.query(text)), timeout, 3) if with_rdflib else None
         ours = kg_times[name]
         ratio = ("n/a" if ours is None else f"{alt / ours:,.0f}×" if alt is not None else f"> {timeout / ours:,.0f}×")
-        rows.append([name, f"{ours * 1000:,.1f}" if ours is not None else timed_out,
-                     f"{alt * 1000:,.0f}" if alt is not None else timed_out, ratio])
+        if not with_rdflib:
+            alt_text, ratio = "not run", ""
+        else:
+            alt_text = f"{alt * 1000:,.0f}" if alt is not None else timed_out
+        rows.append([name, f"{answers[name]:,}" if name in answers else "", f"{ours * 1000:,.1f}" if ours is not None
+                     else timed_out, alt_text, ratio])
+    under = sum(1 for name in library() if kg_times[name] is not None and kg_times[name] < 1)
     print(f"\n### SPARQL query library, {triples:,} triples ({machine()})\n")
-    print(table(["query", "kg (Oxigraph) ms, median of 5", "rdflib Graph() ms, median of 3", "rdflib / kg"], rows))
+    print(table(["query", "rows", "kg (Oxigraph) ms, median of 5", "rdflib Graph() ms, median of 3", "rdflib / kg"],
+                rows))
+    print(f"\n{under} of {len(library())} library queries under 1 s on Oxigraph (the extra author-works row aside).")
     print(f"\nLoading the N-Triples: Oxigraph {oxigraph_load:.0f} s, rdflib {rdflib_load:.0f} s; "
           f"peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB.")
