@@ -50,6 +50,12 @@ def bench_build(works: int) -> None:
                 f"{figures['triples'] / figures['seconds']:,.0f}", f"{peak:,.0f}"]
 
     rows.append(row("kg build (columnar, all formats)", kg))
+    parse = job("parse-oxigraph", str(WORK / f"export-{works}" / "kg.nt"))
+    rows.append(row("Oxigraph parsing the kg.nt it wrote (nothing else)", parse))
+    rows.append(["ratio kg build / Oxigraph parse (issue #27: ≤ 3×)", "", f"{kg['seconds'] / parse['seconds']:.1f}×",
+                 "", ""])
+    lean = job("build-kg", str(store), str(WORK / f"export-{works}-nt"), "nt")
+    rows.append(row("kg build --formats nt (N-Triples, tables, threads)", lean))
     baseline = _baseline_checkout() if works <= int(os.environ.get("KG_BENCH_BASELINE_MAX", "100000")) else None
     if baseline:
         old = job("build-kg", str(store), str(WORK / f"export-{works}-{BASELINE}"), checkout=baseline)
