@@ -176,8 +176,8 @@ def test_two_days_of_following(server, tmp_path):
                                                 f"in topic {topic['id'][21:]} (“{topic['display_name']}”)"]
     threads = json.loads((out / "threads.json").read_text())["threads"]
     home = next(t["id"] for t in threads if followed["id"] in t["papers"])
-    for name in ("cites", "both"):  # a direct citation of the followed paper puts it in that paper's thread
-        assert found[keys[name]]["thread"] == home and found[keys[name]]["evidence"]
+    for name in news:  # each cites, shares references or authors with the followed paper: it joins that thread
+        assert found[keys[name]]["thread"] == home and found[keys[name]]["evidence"], name
     report = (out / "report.html").read_text()
     followed_section = report[report.index('id="followed"'):]
     for record in news.values():
