@@ -9,7 +9,9 @@ otherwise cost one paid search (10 credits) per title:
    knows; the match is verified like any title match, then resolved as in 1;
 3. still unresolved: OpenAlex autocomplete (free) proposes works by title;
    the plausible ones are fetched in one batch and verified;
-4. only then a paid `search.title=` with a small page and `select`.
+4. only then a paid `search.title=` with a small page and `select`;
+5. then each followed item (`kg.follow`) is asked what is new for it, and the works the project lacks
+   join it as feed papers that say why.
 
 A paper none of these finds is "pending" while it is recent (OpenAlex indexes
 new arXiv papers within days) and looked for again on a later run, otherwise
@@ -389,8 +391,6 @@ class Enricher:
         self._save_resolutions(Resolution(p.key, None, "identifier", None, "not_in_openalex", reason)
                                     for p in papers)
 
-    # -- expansion --------------------------------------------------------------------
-
     # -- 5. followed items -------------------------------------------------------------
 
     def _follow_literature(self, run: int) -> FollowSummary | None:
@@ -457,6 +457,8 @@ class Enricher:
         self.store.add_feed(found)
         self.store.sight(run, [p.key for p in found])
         self._save_resolutions(matched)
+
+    # -- expansion --------------------------------------------------------------------
 
     def _hydrate_feed_works(self, feed_ids: list[str]) -> None:
         """Full records for every feed work; a singleton (free) where a list record may have cut authorships."""
