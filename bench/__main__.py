@@ -68,7 +68,7 @@ def bench_build(works: int) -> None:
                      f"{(kg['peak_rss_mb'] + kg['peak_worker_rss_mb']) / alt['peak_rss_mb']:.2f}× the memory"])
     print(f"\n### Build and export, {works:,} works, 25 references each ({machine()})\n")
     print(table(["pipeline", "triples", "seconds", "triples/s", "peak RSS MB (process + largest worker)"], rows))
-    print("\nkg writes N-Triples, Turtle, JSON-LD, GraphML, GEXF, 10 CSV + 10 Parquet tables, threads and the "
+    print("\nkg writes N-Triples, Turtle, JSON-LD, GraphML, GEXF, 11 CSV + 11 Parquet tables, threads and the "
           "reference-manager files; the rdflib pipeline writes Turtle only.")
     phases = kg["phases"] + [["done", kg["seconds"]]]
     print("\nPhases of the columnar build (each runs until the next begins):\n")
