@@ -16,10 +16,8 @@ import dataclasses
 import errno
 import hashlib
 import json
-import multiprocessing
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +48,7 @@ from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import counts as graph_file_counts
 from kg.writers.graph_files import write_graph
 from kg.writers.ntriples import write_sorted_lines
+from kg.writers.rdf_files import RdfFiles
 from kg.writers.staging import settled, staged_export
 from kg.writers.tables import TableFiles
 
@@ -182,17 +181,6 @@ def _cited_works(store: Store, facts: dict[str, FeedFacts], cite_all: bool) -> l
     return [from_record(record, aliases, facts.get(full_id(record["id"]))) for record in records]
 
 
-def _serialiser_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes for the RDF serialisers: Oxigraph holds the GIL while it parses and writes, so threads
-    would take turns. They are forked when the build begins, while the process is small and DuckDB has not
-    started its threads; a spawned worker would instead re-run the caller's script if it lacks a
-    `__main__` guard."""
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    pool = ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context("fork" if fork else "spawn"))
-    pool.submit(int).result()  # with fork, the first task starts every worker
-    return pool
-
-
 def _previous_threads(export: Path) -> Threads | None:
     return load_threads(export) if (export / "threads.json").exists() else None
 
@@ -203,8 +191,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     history of changes carry over from."""
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     rdf_writers = [w for w in chosen if isinstance(w, writers.RdfWriter)]
-    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
-            _serialiser_pool(len(rdf_writers)) as pool:
+    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
         inputs = {"store": store_path.name, **store.counts()}
         say("reading works")
         connection, facts, works = flat_tables(store, Path(scratch_name), memory_limit,
@@ -240,14 +227,13 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         written.append(write_json(history.to_json(), out / "changes.json"))
         if runs:
             written.append(write_digest(history, runs[0].at, out / "digest.atom"))
-        say("writing N-Triples")
+        say(f"writing {', '.join(['kg.nt', *(w.file for w in rdf_writers)])}")
         connection.register("thread_triples", pa.table({"line": pa.array(thread_lines(threads), pa.string())}))
-        triples = write_sorted_lines(connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM "
-                                     "thread_triples", out / "kg.nt", Path(scratch_name))
+        with RdfFiles([(w, out / w.file) for w in rdf_writers], prefixes) as rdf_files:
+            triples = write_sorted_lines(connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line "
+                                         "FROM thread_triples", out / "kg.nt", Path(scratch_name), each=rdf_files.add)
+            rdf_files.close()
         written.append(out / "kg.nt")
-        if rdf_writers:
-            say(f"writing {', '.join(w.file for w in rdf_writers)} in {len(rdf_writers)} processes, meanwhile the rest")
-        serialising = [pool.submit(w.write, out / "kg.nt", out / w.file, prefixes) for w in rdf_writers]
         say("making graph nodes and edges")
         connection.execute(f"CREATE TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
         connection.execute(f"CREATE TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
@@ -259,10 +245,6 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             elif isinstance(writer, writers.GraphDialect):
                 say(f"writing {writer.file}")
                 write_graph(connection, writer, out / writer.file)
-        if rdf_writers:
-            say(f"waiting for {', '.join(w.file for w in rdf_writers)}")
-        for future in serialising:
-            future.result()
         written += [out / w.file for w in chosen]
         graph_counts = graph_file_counts(connection)
         connection.close()

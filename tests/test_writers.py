@@ -1,10 +1,10 @@
 """The export writers: the registry, the on-disk sort, and adding a format as one writer plus one registration."""
 
 import json
-from pathlib import Path
 
 import networkx as nx
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from kg import columns, writers
@@ -28,6 +28,69 @@ def test_sorted_lines_are_unique_and_in_code_point_order_as_python_sorts(tmp_pat
         assert count == len(set(lines)) < len(lines)
 
 
+HOSTILE = ['quote " and backslash \\ and tab \t', "new\nline\r", "bell \x07 del \x7f", "é ✓ 🧪 \u2028", "", "'single'"]
+
+
+def hostile_lines() -> list[str]:
+    """Sorted unique lines as kg writes them: several subjects and predicates, plain and typed literals,
+    classes, every escape N-Triples has."""
+    from kg.rdf import literal_term
+
+    s, rdf_type = "https://semopenalex.org/work/", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    lines = []
+    for n in range(12):
+        subject = f"<{s}W{n}>"
+        lines += [f"{subject} {rdf_type} <https://semopenalex.org/ontology/Work> .\n",
+                  f"{subject} <http://purl.org/dc/terms/title> {literal_term(HOSTILE[n % len(HOSTILE)])} .\n",
+                  f'{subject} <https://semopenalex.org/ontology/position> "{n}"^^<http://www.w3.org/2001/XMLSchema#integer> .\n',
+                  f'{subject} <https://w3id.org/kg-feeds/ns#rank> "1.5"^^<http://example.org/dt/x-y> .\n',
+                  *(f"{subject} <http://purl.org/spar/cito/cites> <{s}W{m}> .\n" for m in range(n % 4)),
+                  f"{subject} <http://example.org/p/odd.name> <http://example.org/{n}> .\n"]
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize("batch", [1, 7, 10_000])
+def test_turtle_and_json_ld_formatted_from_the_lines_are_the_same_graph(tmp_path, batch):
+    """Whatever the batches (a subject's triples split across two, or one triple a batch), Turtle and JSON-LD
+    parse back to the lines' triples, and JSON-LD is what Oxigraph's serializer writes (the same JSON; the
+    bytes differ only where a control character is escaped, as N-Triples has it, or raw)."""
+    import pyoxigraph as ox
+
+    from kg.rdf import PREFIXES
+    from kg.writers.rdf_files import RdfFiles
+
+    lines = hostile_lines()
+    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+    targets = [(writers.writer(name), tmp_path / writers.writer(name).file) for name in ("ttl", "jsonld")]
+    with RdfFiles(targets, prefixes) as files:
+        for start in range(0, len(lines), batch):
+            files.add(pa.array(lines[start:start + batch], pa.large_string()))
+        files.close()
+    expected = set(ox.parse("".join(lines), format=ox.RdfFormat.N_TRIPLES))
+    assert set(ox.parse(path=tmp_path / "kg.ttl", format=ox.RdfFormat.TURTLE)) == expected
+    assert set(ox.parse(path=tmp_path / "kg.jsonld", format=ox.RdfFormat.JSON_LD)) == expected
+    assert json.loads((tmp_path / "kg.jsonld").read_text(encoding="utf-8")) == json.loads(ox.serialize(
+        ox.parse("".join(lines), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.JSON_LD))
+    turtle = (tmp_path / "kg.ttl").read_text(encoding="utf-8")
+    assert "a soa:Work ;" in turtle and '"3"^^xsd:integer' in turtle and "<http://example.org/p/odd.name>" in turtle
+
+
+def test_rdf_files_with_no_triples_and_kg_refuses_what_it_never_writes(tmp_path):
+    from kg.writers.rdf_files import RdfFiles
+    from kg.writers.triples import split
+
+    targets = [(writers.writer(name), tmp_path / writers.writer(name).file) for name in ("ttl", "jsonld")]
+    with RdfFiles(targets, {}) as files:
+        files.close()
+    assert (tmp_path / "kg.ttl").read_text().startswith("@prefix") is False and (tmp_path / "kg.jsonld").read_text() == "[]"
+    with pytest.raises(ValueError, match="blank node"):
+        split(pa.array(["_:b1 <p> <o> .\n"], pa.large_string()), None)
+    with pytest.raises(ValueError, match="language-tagged"), RdfFiles(targets, {}) as files:
+        files.add(pa.array(['<s> <p> "chat"@fr .\n'], pa.large_string()))
+        files.close()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_writers_are_found_by_format_or_file_name():
     assert writers.writer("turtle") is writers.writer("kg.ttl")
     assert {w.file for w in writers.WRITERS} == {"kg.ttl", "kg.jsonld", "kg.graphml", "kg.gexf", "feed.bib", "feed.ris",
@@ -38,12 +101,14 @@ def test_writers_are_found_by_format_or_file_name():
 
 # -- a toy format of each kind, as a user would add one ------------------------------------------
 
-def write_triple_count(ntriples: Path, target: Path, prefixes: dict[str, str]) -> None:
-    with open(ntriples, encoding="utf-8") as lines:
-        target.write_text(f"{sum(1 for _ in lines)}\n", encoding="utf-8")
+def subject_list(batch, prefixes) -> pa.Array:  # pieces are vectorised text, one per triple
+    return pc.if_else(batch.new_subject, pc.binary_join_element_wise(batch.subject, pa.scalar("\n", pa.large_string()),
+                                                                      pa.scalar("", pa.large_string())),
+                      pa.scalar("", pa.large_string()))
 
 
-TRIPLE_COUNT = writers.RdfWriter("triple-count", "kg.count", write_triple_count)
+SUBJECTS = writers.RdfWriter("subjects", "kg.subjects", header=lambda prefixes: "", pieces=subject_list,
+                             footer=lambda empty: "")
 EDGE_LIST = writers.GraphDialect(  # lines are SQL expressions over the node and edge tables
     "edge-list", "kg.edges.tsv", header=lambda: "source\ttarget\trelation\n", node=lambda node_id, attributes: "''",
     edge=lambda number, source, target, relation, attributes: f"{source} || chr(9) || {target} || chr(9) || {relation} "
@@ -51,10 +116,11 @@ EDGE_LIST = writers.GraphDialect(  # lines are SQL expressions over the node and
 
 
 def test_a_new_format_is_one_writer_and_one_registration(demo_export, tmp_path, monkeypatch):
-    monkeypatch.setattr(writers, "WRITERS", writers.WRITERS + (TRIPLE_COUNT, EDGE_LIST))  # the registration
+    monkeypatch.setattr(writers, "WRITERS", writers.WRITERS + (SUBJECTS, EDGE_LIST))  # the registration
     manifest = build(demo_export / "kg-store.sqlite", tmp_path)
-    assert {"kg.count", "kg.edges.tsv"} <= set(manifest.files)
-    assert int((tmp_path / "kg.count").read_text()) == manifest.counts["triples"]
+    assert {"kg.subjects", "kg.edges.tsv"} <= set(manifest.files)
+    subjects = [line.split(" ", 1)[0] for line in (tmp_path / "kg.nt").read_text(encoding="utf-8").splitlines()]
+    assert (tmp_path / "kg.subjects").read_text(encoding="utf-8").splitlines() == sorted(set(subjects))
     rows = (tmp_path / "kg.edges.tsv").read_text(encoding="utf-8").splitlines()[1:]
     graph = nx.read_graphml(tmp_path / "kg.graphml")
     assert len(rows) == graph.number_of_edges()

@@ -2,7 +2,7 @@
 
 `kg build` always writes the base files: `kg.nt` (sorted, unique N-Triples; `ntriples.py`), the
 tables as CSV and Parquet (`tables.py`), `threads.json` and `manifest.json`. Every writer in
-`WRITERS` then adds one file: an `RdfWriter` serialises `kg.nt` again (Turtle, JSON-LD), a
+`WRITERS` then adds one file: an `RdfWriter` formats `kg.nt`'s lines as they are written (Turtle, JSON-LD), a
 `GraphDialect` formats nodes and edges as works stream by (GraphML, GEXF), a `CitationWriter` writes the
 feed's works (or, asked, all of them) for reference managers (BibTeX, RIS, CSL-JSON).
 

@@ -1,6 +1,7 @@
 """The two kinds of export writer.
 
-* `RdfWriter`: another RDF serialisation, written from the sorted N-Triples file `kg.nt`.
+* `RdfWriter`: another RDF serialisation, formatted from the sorted N-Triples lines of `kg.nt` as they are
+  written (`kg.writers.rdf_files`), batch by batch, as vectorised text (`kg.writers.triples`).
 * `GraphDialect`: a graph file format whose node and edge lines are SQL expressions over the graph's node
   and edge tables (`kg.writers.graph_files` assembles header, nodes, edges and footer).
 """
@@ -9,16 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+
+import pyarrow as pa
+
+from kg.writers.triples import TripleBatch
 
 
 @dataclass(frozen=True)
 class RdfWriter:
-    """`write(ntriples, target, prefixes)` serialises the sorted N-Triples at `ntriples` into `target`."""
+    """`header(prefixes)`, then `pieces(batch, prefixes)` for each batch of sorted triples (one text per
+    triple, in order), then `footer(empty)` (`empty`: no triple was written) make the file."""
 
     name: str
     file: str
-    write: Callable[[Path, Path, dict[str, str]], None]
+    header: Callable[[dict[str, str]], str]
+    pieces: Callable[[TripleBatch, dict[str, str]], pa.Array]
+    footer: Callable[[bool], str]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """N-Triples, the export's base file: unique lines, sorted by the build's engine, written once; every other
-RDF format is serialised from it."""
+RDF format is formatted from its lines as they are written (`kg.writers.rdf_files`)."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -15,8 +16,10 @@ from kg.writers.lines import SORT_BYTES, partition_ranges, split_points, text_ba
 
 
 def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: Path, scratch: Path,
-                       sort_bytes: int = SORT_BYTES) -> int:
+                       sort_bytes: int = SORT_BYTES,
+                       each: Callable[[pa.LargeStringArray], None] = lambda lines: None) -> int:
     """The unique lines of a query (column `line`), sorted by code point, to `path`; returns how many.
+    `each` is handed every batch of lines written, in order.
 
     The lines are stored once (in the engine's database, on disk) and, when there are more than one sort
     should hold, written range by range into Parquet under `scratch` in one pass
@@ -39,6 +42,7 @@ def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: 
                 before = pa.concat_arrays([pa.array([previous], pa.large_string()), column.slice(0, len(column) - 1)])
                 unique = column.filter(pc.fill_null(pc.not_equal(column, before), True))
                 write_buffer(unique, handle)
+                each(unique)
                 count += len(unique)
                 previous = column[-1].as_py()
     connection.execute("DROP TABLE lines_to_sort")
