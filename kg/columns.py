@@ -13,7 +13,10 @@ and because it sorts and deduplicates out of core under a memory limit (bench/RE
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
@@ -144,25 +147,88 @@ def connect(scratch: Path, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyC
     return connection
 
 
+RECORD_TABLES = ("works", "authorships", "affiliations", "topics", "citations")
+"""The flat tables made from the records alone (the feed's come from the store's feed facts)."""
+
+
+def _cache_version() -> str:
+    """What the cached rows depend on: the flattening SQL, the record structure and the engine's version."""
+    parts = [json.dumps(RECORD, sort_keys=True), *_FLATTEN.values(), _PARSED_AUTHORSHIPS, _ABSTRACTS,
+             json.dumps(FLAT_TABLES, sort_keys=True), duckdb.__version__]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def load_records(connection: duckdb.DuckDBPyConnection, records: Iterable[str], aliases: dict[str, str],
                  feed: dict[str, FeedFacts], batch_size: int = 20_000,
-                 progress: Callable[[int], None] = lambda done: None) -> int:
+                 progress: Callable[[int], None] = lambda done: None, cache: Path | None = None) -> int:
     """Parse and flatten JSON work records (given in id order) into the flat tables; returns how many.
-    `progress` hears the running count after each batch."""
+    `progress` hears the running count after each batch.
+
+    With a `cache` folder, the flat rows of every record are kept there (Parquet, keyed by the MD5 of the
+    record's text) and a record whose text is unchanged since is not parsed again: its rows are read back.
+    Flattening is a pure function of the text, so the tables are the same either way (aliases are applied
+    after, to cached and parsed rows alike). A cache from other code (`_cache_version`) is ignored."""
     _load_feed(connection, feed)
+    connection.execute("CREATE TEMP TABLE record_keys (work_no BIGINT, digest VARCHAR, parsed BOOLEAN)")
+    cached = _open_cache(connection, cache)
     structure = text(json.dumps(RECORD))
-    count = 0
+    count = parsed = 0
     # Reading the next batch (SQLite, then Arrow) overlaps with DuckDB parsing this one: DuckDB releases the GIL.
     with ThreadPoolExecutor(1) as reader:
         batches = iter(lambda: list(islice(records, batch_size)), [])
         upcoming = reader.submit(_arrow_batch, next(batches, []))
         while (raw := upcoming.result()).num_rows:
             upcoming = reader.submit(_arrow_batch, next(batches, []))
-            count = _load_batch(connection, raw, count, structure)
+            parsed += _load_batch(connection, raw, count, structure, cached)
+            count += raw.num_rows
             progress(count)
+    if cached:
+        _read_cached(connection)
+    if cache is not None and (parsed or not cached or _cached_count(connection) != count):
+        _write_cache(connection, cache)
     if aliases:
         _apply_aliases(connection, aliases)
     return count
+
+
+def _open_cache(connection: duckdb.DuckDBPyConnection, cache: Path | None) -> bool:
+    """Attach the cached rows as views (`cached_<table>`), when the cache is there and current."""
+    if cache is None or not (cache / "version").is_file() or (cache / "version").read_text() != _cache_version():
+        return False
+    for name in RECORD_TABLES:
+        connection.execute(f"CREATE TEMP VIEW cached_{name} AS SELECT * FROM "
+                           f"read_parquet({text(str(cache / f'{name}.parquet'))})")
+    return True
+
+
+def _cached_count(connection: duckdb.DuckDBPyConnection) -> int:
+    return connection.execute("SELECT count(*) FROM cached_works").fetchall()[0][0]
+
+
+def _read_cached(connection: duckdb.DuckDBPyConnection) -> None:
+    """The rows of the records not parsed, from the cache, numbered as the records are now."""
+    for name in RECORD_TABLES:
+        columns = [c.split()[0] for c in FLAT_TABLES[name].split(", ")]
+        values = ", ".join("k.work_no" if c == "work_no" else f"c.{c}" for c in columns)
+        connection.execute(f"INSERT INTO {name} SELECT {values} FROM cached_{name} c "
+                           "JOIN record_keys k ON k.digest = c.digest AND NOT k.parsed")
+
+
+def _write_cache(connection: duckdb.DuckDBPyConnection, cache: Path) -> None:
+    """Every record's rows (before aliases) into a new cache folder, swapped in for the old one. A cache
+    that cannot be written is left out: the next build parses every record again."""
+    fresh = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        for name in RECORD_TABLES:
+            connection.execute(f"COPY (SELECT k.digest, t.* EXCLUDE (work_no) FROM {name} t JOIN record_keys k "
+                               f"USING (work_no)) TO {text(str(fresh / f'{name}.parquet'))} (FORMAT parquet)")
+        (fresh / "version").write_text(_cache_version())
+        shutil.rmtree(cache, ignore_errors=True)
+        fresh.rename(cache)
+    except (OSError, duckdb.IOException):
+        shutil.rmtree(fresh, ignore_errors=True)
 
 
 def _apply_aliases(connection: duckdb.DuckDBPyConnection, aliases: dict[str, str]) -> None:
@@ -179,18 +245,25 @@ def _arrow_batch(records: list[str]) -> pa.Table:
     return pa.table({"record": pa.array(records, pa.string())})
 
 
-def _load_batch(connection: duckdb.DuckDBPyConnection, records: pa.Table, first: int, structure: str) -> int:
+def _load_batch(connection: duckdb.DuckDBPyConnection, records: pa.Table, first: int, structure: str,
+                cached: bool) -> int:
+    """Number the batch's records from `first`, key them by digest and parse those not cached; returns how
+    many were parsed."""
     raw = records.append_column("work_no", pa.array(range(first, first + records.num_rows), pa.int64()))
     threads = int(connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
     # DuckDB scans an Arrow table one record batch per thread: one batch per thread parses on every core.
     connection.register("raw", pa.Table.from_batches(raw.to_batches(max_chunksize=-(-raw.num_rows // threads))))
+    known = "r.digest IN (SELECT digest FROM cached_works)" if cached else "FALSE"
+    connection.execute("CREATE OR REPLACE TEMP TABLE batch_keys AS SELECT work_no, md5(record) AS digest FROM raw")
+    connection.execute(f"INSERT INTO record_keys SELECT work_no, digest, NOT ({known}) FROM batch_keys r")
     connection.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT work_no, json_transform(record, {structure}) AS r "
-                       "FROM raw")
+                       "FROM raw WHERE work_no IN (SELECT work_no FROM record_keys WHERE parsed AND work_no >= "
+                       f"{first})")
     connection.execute(_PARSED_AUTHORSHIPS)
     connection.execute(_ABSTRACTS)
     for name, select in _FLATTEN.items():
         connection.execute(f"INSERT INTO {name} {select}")
-    return first + records.num_rows
+    return connection.execute("SELECT count(*) FROM parsed").fetchall()[0][0]
 
 
 def _load_feed(connection: duckdb.DuckDBPyConnection, feed: dict[str, FeedFacts]) -> None:

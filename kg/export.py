@@ -18,6 +18,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,14 +104,22 @@ def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> d
     return facts
 
 
+def record_columns(store_path: Path) -> Path:
+    """Where `kg build` keeps the store's records as flat columns (`kg.columns.load_records`), beside the
+    store: derived data, safe to delete (the next build parses every record again)."""
+    return store_path.with_name(store_path.name + ".columns")
+
+
 def flat_tables(store: Store, scratch: Path, memory_limit: str = columns.MEMORY_LIMIT,
-                progress: Callable[[int], None] = lambda done: None
+                progress: Callable[[int], None] = lambda done: None, cache: Path | None = None
                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, FeedFacts], int]:
     """The store's works loaded into the flat tables (`kg.columns`) of a DuckDB database in `scratch`: the
-    connection, the feed facts per work and how many works there are."""
+    connection, the feed facts per work and how many works there are. With a `cache` folder, records
+    unchanged since it was written are read from it instead of parsed."""
     connection = columns.connect(scratch, memory_limit)
     facts = feed_facts(store.feed_papers(), store.resolutions())
-    works = columns.load_records(connection, store.work_texts(), store.aliases(), facts, progress=progress)
+    works = columns.load_records(connection, store.work_texts(), store.aliases(), facts, progress=progress,
+                                 cache=cache)
     return connection, facts, works
 
 
@@ -195,7 +204,8 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         inputs = {"store": store_path.name, **store.counts()}
         say("reading works")
         connection, facts, works = flat_tables(store, Path(scratch_name), memory_limit,
-                                               progress=lambda n: say(f"{n:,} works read"))
+                                               progress=lambda n: say(f"{n:,} works read"),
+                                               cache=record_columns(store_path))
         feed_works = connection.execute("SELECT count(*) FROM feed JOIN works ON works.id = feed.work_id").fetchall()[0][0]
         say("writing tables")
         tables = TableFiles(out / "tables")
@@ -235,20 +245,25 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             rdf_files.close()
         written.append(out / "kg.nt")
         say("making graph nodes and edges")
-        connection.execute(f"CREATE TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
-        connection.execute(f"CREATE TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
-        cited = _cited_works(store, facts, cite_all)
-        keys = citation_keys(cited)
+        connection.execute(f"CREATE TEMP TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
+        connection.execute(f"CREATE TEMP TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
         for writer in chosen:
-            if isinstance(writer, writers.CitationWriter):
-                writer.write(cited, keys, out / writer.file)
-            elif isinstance(writer, writers.GraphDialect):
+            if isinstance(writer, writers.GraphDialect):
                 say(f"writing {writer.file}")
                 write_graph(connection, writer, out / writer.file)
+        citation_writers = [w for w in chosen if isinstance(w, writers.CitationWriter)]
+        if citation_writers:
+            say(f"writing {', '.join(w.file for w in citation_writers)}")
+            cited = _cited_works(store, facts, cite_all)
+            keys = citation_keys(cited)
+            for writer in citation_writers:
+                writer.write(cited, keys, out / writer.file)
         written += [out / w.file for w in chosen]
         graph_counts = graph_file_counts(connection)
         connection.close()
-    files = written
+    say("recording the files' checksums")
+    with ThreadPoolExecutor(2) as hashing:  # hashlib and file reads release the GIL: the large files in parallel
+        checksums = dict(zip(sorted(written), hashing.map(_sha256, sorted(written))))
     rows = {**tables.rows, **feed_tables.rows, **thread_tables.rows}
     manifest = Manifest(
         kg_version=__version__,
@@ -258,7 +273,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
                 "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected),
                 "new_feed_papers": len(latest.new_papers) if latest else 0,
                 **{f"coverage_{name}": n for name, n in summarise(coverage.values()).items()}},
-        files={path.relative_to(out).as_posix(): _sha256(path) for path in sorted(files)},
+        files={path.relative_to(out).as_posix(): checksum for path, checksum in checksums.items()},
     )
     write_json(manifest.to_json(), out / "manifest.json")
     return manifest

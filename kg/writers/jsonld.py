@@ -4,8 +4,8 @@ in arrays), formatted from the sorted N-Triples lines as they are written.
 It is the JSON Oxigraph's serializer wrote before (tests/test_writers.py compares them; the bytes differ only
 where N-Triples escapes a control character that Oxigraph writes raw): any JSON-LD processor reads it as it
 is or compacts it with the prefixes of `kg.rdf.PREFIXES`. A literal's quoted text is taken over from
-N-Triples unchanged: canonical N-Triples escaping (`\\"`, `\\\\`, `\\b \\t \\n \\f \\r`, `\\uXXXX` for other control characters) is
-valid JSON string text, and kg's IRIs hold no quote or backslash.
+N-Triples unchanged: canonical N-Triples escaping (`\\"`, `\\\\`, `\\b \\t \\n \\f \\r`, `\\uXXXX` for other
+control characters) is valid JSON string text, and kg's IRIs hold no quote or backslash.
 """
 
 from __future__ import annotations
