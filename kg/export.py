@@ -18,7 +18,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,6 +190,24 @@ def _cited_works(store: Store, facts: dict[str, FeedFacts], cite_all: bool) -> l
     return [from_record(record, aliases, facts.get(full_id(record["id"]))) for record in records]
 
 
+class _Checksums:
+    """SHA-256 of each file written, taken in a thread of its own as soon as the file is complete, so that
+    reading the large files back overlaps the rest of the build (hashlib and file reads release the GIL)."""
+
+    def __init__(self, hashing: ThreadPoolExecutor):
+        self._hashing = hashing
+        self._pending: dict[Path, Future[str]] = {}
+
+    def add(self, paths: list[Path]) -> None:
+        for path in paths:
+            if path not in self._pending:
+                self._pending[path] = self._hashing.submit(_sha256, path)
+
+    def of(self, out: Path) -> dict[str, str]:
+        """Every file's checksum, by its path in `out`."""
+        return {path.relative_to(out).as_posix(): self._pending[path].result() for path in sorted(self._pending)}
+
+
 def _previous_threads(export: Path) -> Threads | None:
     return load_threads(export) if (export / "threads.json").exists() else None
 
@@ -200,7 +218,9 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     history of changes carry over from."""
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     rdf_writers = [w for w in chosen if isinstance(w, writers.RdfWriter)]
-    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name:
+    with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
+            ThreadPoolExecutor(2, "kg-checksums") as hashing:
+        checksums = _Checksums(hashing)
         inputs = {"store": store_path.name, **store.counts()}
         say("reading works")
         connection, facts, works = flat_tables(store, Path(scratch_name), memory_limit,
@@ -243,14 +263,15 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             triples = write_sorted_lines(connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line "
                                          "FROM thread_triples", out / "kg.nt", Path(scratch_name), each=rdf_files.add)
             rdf_files.close()
-        written.append(out / "kg.nt")
+        written += [out / "kg.nt", *(out / w.file for w in rdf_writers)]
+        checksums.add(written)
         say("making graph nodes and edges")
         connection.execute(f"CREATE TEMP TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
         connection.execute(f"CREATE TEMP TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
         for writer in chosen:
             if isinstance(writer, writers.GraphDialect):
                 say(f"writing {writer.file}")
-                write_graph(connection, writer, out / writer.file)
+                checksums.add([write_graph(connection, writer, out / writer.file)])
         citation_writers = [w for w in chosen if isinstance(w, writers.CitationWriter)]
         if citation_writers:
             say(f"writing {', '.join(w.file for w in citation_writers)}")
@@ -258,12 +279,12 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             keys = citation_keys(cited)
             for writer in citation_writers:
                 writer.write(cited, keys, out / writer.file)
-        written += [out / w.file for w in chosen]
+        written += [out / w.file for w in chosen if not isinstance(w, writers.RdfWriter)]
         graph_counts = graph_file_counts(connection)
         connection.close()
-    say("recording the files' checksums")
-    with ThreadPoolExecutor(2) as hashing:  # hashlib and file reads release the GIL: the large files in parallel
-        checksums = dict(zip(sorted(written), hashing.map(_sha256, sorted(written))))
+        say("recording the files' checksums")
+        checksums.add(written)
+        files = checksums.of(out)
     rows = {**tables.rows, **feed_tables.rows, **thread_tables.rows}
     manifest = Manifest(
         kg_version=__version__,
@@ -273,7 +294,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
                 "threads": len(threads.threads), "unconnected_feed_works": len(threads.unconnected),
                 "new_feed_papers": len(latest.new_papers) if latest else 0,
                 **{f"coverage_{name}": n for name, n in summarise(coverage.values()).items()}},
-        files={path.relative_to(out).as_posix(): checksum for path, checksum in checksums.items()},
+        files=files,
     )
     write_json(manifest.to_json(), out / "manifest.json")
     return manifest

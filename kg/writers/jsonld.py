@@ -13,7 +13,7 @@ from __future__ import annotations
 import pyarrow.compute as pc
 
 from kg.writers.base import RdfWriter
-from kg.writers.triples import TripleBatch, by_position, datatyped, join, mapped, opening, text
+from kg.writers.triples import TripleBatch, datatyped, grouped, join, mapped, opening, text
 
 
 def header(_prefixes: dict[str, str]) -> str:
@@ -22,9 +22,10 @@ def header(_prefixes: dict[str, str]) -> str:
 
 def _objects(batch: TripleBatch):
     objects = batch.object
-    inner = pc.utf8_slice_codeunits(objects, 1, -1)
-    values = pc.if_else(pc.starts_with(objects, "<"), join(text('{"@id":"'), inner, text('"}')),
-                        join(text('{"@value":'), objects, text("}")))
+    values = join(text('{"@id":"'), pc.utf8_slice_codeunits(objects, 1, -1), text('"}'))  # IRIs, most objects
+    literal = pc.starts_with(objects, '"')
+    if pc.any(literal).as_py():
+        values = pc.replace_with_mask(values, literal, join(text('{"@value":'), pc.filter(objects, literal), text("}")))
     typed, lexical, datatype = datatyped(objects)
     if len(lexical):
         values = pc.replace_with_mask(values, typed, join(text('{"@type":"'), datatype, text('","@value":'),
@@ -33,11 +34,10 @@ def _objects(batch: TripleBatch):
 
 
 def pieces(batch: TripleBatch, _prefixes: dict[str, str]):
-    predicate = mapped(batch.predicate, lambda term: term[1:-1])
-    values = _objects(batch)
-    out = by_position(batch, join(text(']},{"@id":"'), pc.utf8_slice_codeunits(batch.subject, 1, -1), text('","'),
-                                  predicate, text('":['), values),
-                      join(text('],"'), predicate, text('":['), values), join(text(","), values))
+    predicates = mapped(batch.predicate, lambda term: f'"{term[1:-1]}":[')
+    out = grouped(batch, ("]},", "],", ","),
+                  lambda subjects: join(text('{"@id":"'), pc.utf8_slice_codeunits(subjects, 1, -1), text('",')),
+                  predicates, _objects(batch))
     return opening(batch, out, len("]},"))
 
 

@@ -13,6 +13,7 @@ canonical escaping. Blank nodes and language tags, which kg never writes, are re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -68,10 +69,19 @@ def last_terms(batch: TripleBatch) -> tuple[str, str]:
     return batch.subject[-1].as_py(), batch.predicate[-1].as_py()
 
 
-def by_position(batch: TripleBatch, subject_first: pa.Array, predicate_first: pa.Array, other: pa.Array) -> pa.Array:
-    """Per triple, the piece for a new subject, a new predicate of the same subject, or another object."""
-    return pc.case_when(pc.make_struct(batch.new_subject, batch.new_predicate, field_names=["s", "p"]),
-                        subject_first, predicate_first, other)
+def grouped(batch: TripleBatch, closing: tuple[str, str, str], subject_heads: Callable[[pa.Array], pa.Array],
+            predicate_heads: pa.Array, objects: pa.Array) -> pa.Array:
+    """One text per triple: what closes the text before it (`closing`: before a new subject, a new predicate
+    of the same subject, another object of the same predicate), the subject's head where a subject begins
+    (`subject_heads` of those subjects), the predicate's head where a predicate begins, then the object.
+    Heads are made only where they are written."""
+    lead = pc.if_else(batch.new_subject, text(closing[0]),
+                      pc.if_else(batch.new_predicate, text(closing[1]), text(closing[2])))
+    heads = pa.nulls(len(batch), TEXT)
+    subjects = pc.replace_with_mask(heads, batch.new_subject, subject_heads(pc.filter(batch.subject, batch.new_subject)))
+    predicates = pc.if_else(batch.new_predicate, predicate_heads, heads)
+    return pc.binary_join_element_wise(lead, subjects, predicates, objects, text(""),
+                                       null_handling="replace", null_replacement="")
 
 
 def opening(batch: TripleBatch, pieces: pa.Array, closing: int) -> pa.Array:

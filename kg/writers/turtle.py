@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow.compute as pc
 
 from kg.writers.base import RdfWriter
-from kg.writers.triples import TripleBatch, by_position, compact, datatyped, join, mapped, opening, text
+from kg.writers.triples import TripleBatch, compact, datatyped, grouped, join, mapped, opening, text
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
@@ -38,10 +38,9 @@ def _objects(batch: TripleBatch, prefixes: dict[str, str]):
 
 
 def pieces(batch: TripleBatch, prefixes: dict[str, str]):
-    predicate = mapped(batch.predicate, lambda term: "a" if term == RDF_TYPE else _term(term, prefixes))
-    objects = _objects(batch, prefixes)
-    out = by_position(batch, join(text(" .\n"), batch.subject, text(" "), predicate, text(" "), objects),
-                      join(text(" ;\n\t"), predicate, text(" "), objects), join(text(" , "), objects))
+    predicates = mapped(batch.predicate, lambda term: ("a" if term == RDF_TYPE else _term(term, prefixes)) + " ")
+    out = grouped(batch, (" .\n", " ;\n\t", " , "), lambda subjects: join(subjects, text(" ")), predicates,
+                  _objects(batch, prefixes))
     return opening(batch, out, len(" .\n"))  # the file's first triple ends no statement before it
 
 
