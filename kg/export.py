@@ -47,7 +47,7 @@ from kg.threads import Threads, find_threads, similarity_graph
 from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import counts as graph_file_counts
-from kg.writers.graph_files import write_graph
+from kg.writers.graph_files import write_graphs
 from kg.writers.ntriples import write_sorted_lines
 from kg.writers.rdf_files import RdfFiles
 from kg.writers.staging import settled, staged_export
@@ -203,6 +203,12 @@ class _Checksums:
             if path not in self._pending:
                 self._pending[path] = self._hashing.submit(_sha256, path)
 
+    def known(self, checksums: dict[Path, str]) -> None:
+        """Checksums taken as the files were written."""
+        for path, checksum in checksums.items():
+            self._pending[path] = Future()
+            self._pending[path].set_result(checksum)
+
     def of(self, out: Path) -> dict[str, str]:
         """Every file's checksum, by its path in `out`."""
         return {path.relative_to(out).as_posix(): self._pending[path].result() for path in sorted(self._pending)}
@@ -259,19 +265,19 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             written.append(write_digest(history, runs[0].at, out / "digest.atom"))
         say(f"writing {', '.join(['kg.nt', *(w.file for w in rdf_writers)])}")
         connection.register("thread_triples", pa.table({"line": pa.array(thread_lines(threads), pa.string())}))
-        with RdfFiles([(w, out / w.file) for w in rdf_writers], prefixes) as rdf_files:
-            triples = write_sorted_lines(connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line "
-                                         "FROM thread_triples", out / "kg.nt", Path(scratch_name), each=rdf_files.add)
-            rdf_files.close()
-        written += [out / "kg.nt", *(out / w.file for w in rdf_writers)]
         checksums.add(written)
+        with RdfFiles([(w, out / w.file) for w in rdf_writers], prefixes) as rdf_files:
+            triples, ntriples_checksum = write_sorted_lines(
+                connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM thread_triples",
+                out / "kg.nt", Path(scratch_name), each=rdf_files.add)
+            checksums.known({out / "kg.nt": ntriples_checksum, **rdf_files.close()})
         say("making graph nodes and edges")
         connection.execute(f"CREATE TEMP TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
         connection.execute(f"CREATE TEMP TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
-        for writer in chosen:
-            if isinstance(writer, writers.GraphDialect):
-                say(f"writing {writer.file}")
-                checksums.add([write_graph(connection, writer, out / writer.file)])
+        graph_dialects = [w for w in chosen if isinstance(w, writers.GraphDialect)]
+        if graph_dialects:
+            say(f"writing {', '.join(w.file for w in graph_dialects)}")
+            checksums.known(write_graphs(connection, [(w, out / w.file) for w in graph_dialects]))
         citation_writers = [w for w in chosen if isinstance(w, writers.CitationWriter)]
         if citation_writers:
             say(f"writing {', '.join(w.file for w in citation_writers)}")
@@ -279,7 +285,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             keys = citation_keys(cited)
             for writer in citation_writers:
                 writer.write(cited, keys, out / writer.file)
-        written += [out / w.file for w in chosen if not isinstance(w, writers.RdfWriter)]
+        written += [out / w.file for w in citation_writers]
         graph_counts = graph_file_counts(connection)
         connection.close()
         say("recording the files' checksums")

@@ -119,9 +119,9 @@ def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_e
     out = tmp_path / "export"
     first = build(world_store, out)
 
-    def interrupted(*args, **kwargs):  # Ctrl-C while Turtle and JSON-LD are being written by worker processes
+    def interrupted(*args, **kwargs):  # Ctrl-C while the graph files are being written
         raise KeyboardInterrupt
-    monkeypatch.setattr(export, "write_graph", interrupted)
+    monkeypatch.setattr(export, "write_graphs", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(world_store, out)
     assert json.loads((out / "manifest.json").read_text()) == first.to_json()
@@ -135,7 +135,7 @@ def test_a_full_disk_stops_the_build_with_the_folder_named(world_store, tmp_path
 
     def disk_full(*args, **kwargs):  # what a write to a full disk raises
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(export, "write_graph", disk_full)
+    monkeypatch.setattr(export, "write_graphs", disk_full)
     with pytest.raises(BuildError, match=f"the disk holding {out} is full; {out} is as it was"):
         build(world_store, out)
     assert json.loads((out / "manifest.json").read_text()) == first.to_json()

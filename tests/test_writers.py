@@ -1,5 +1,6 @@
 """The export writers: the registry, the on-disk sort, and adding a format as one writer plus one registration."""
 
+import hashlib
 import json
 
 import networkx as nx
@@ -9,7 +10,7 @@ import pytest
 
 from kg import columns, writers
 from kg.export import build
-from kg.writers.graph_files import write_graph
+from kg.writers.graph_files import write_graphs
 from kg.writers.ntriples import write_sorted_lines
 
 
@@ -22,9 +23,11 @@ def test_sorted_lines_are_unique_and_in_code_point_order_as_python_sorts(tmp_pat
     connection = columns.connect(tmp_path)
     connection.register("some_lines", pa.table({"line": lines}))
     for sort_bytes in (1 << 30, 20_000):  # one sort; about fifteen ranges sorted one after another
-        count = write_sorted_lines(connection, "SELECT line FROM some_lines", tmp_path / "out.nt", tmp_path, sort_bytes)
+        count, checksum = write_sorted_lines(connection, "SELECT line FROM some_lines", tmp_path / "out.nt", tmp_path,
+                                             sort_bytes)
         assert not (tmp_path / "line-ranges").exists()
         assert (tmp_path / "out.nt").read_text(encoding="utf-8") == "".join(sorted(set(lines)))
+        assert checksum == hashlib.sha256((tmp_path / "out.nt").read_bytes()).hexdigest()
         assert count == len(set(lines)) < len(lines)
 
 
@@ -136,8 +139,10 @@ def test_graph_dialects_escape_what_xml_forbids(tmp_path):
     connection.execute("CREATE TABLE graph_edges AS SELECT 'https://openalex.org/A\x0b&<1>' AS source, "
                        "'https://openalex.org/W1' AS target, 'authored' AS relation, 3 AS position, "
                        "NULL AS is_primary, 0 AS work_no, 1 AS part, 3 AS position_key, 0 AS rank")
-    for dialect in (writers.writer("graphml"), writers.writer("gexf")):
-        text = write_graph(connection, dialect, tmp_path / dialect.file).read_text(encoding="utf-8")
+    dialects = [writers.writer("graphml"), writers.writer("gexf")]
+    write_graphs(connection, [(dialect, tmp_path / dialect.file) for dialect in dialects])
+    for dialect in dialects:
+        text = (tmp_path / dialect.file).read_text(encoding="utf-8")
         assert "\x0b" not in text and text.count("A &amp;&lt;1&gt;") == 2 and "Ann &quot;A&quot; &lt;&amp;&gt;" in text
     graph = nx.read_graphml(tmp_path / "kg.graphml")
     assert graph.nodes["https://openalex.org/A &<1>"] == {"kind": "author", "label": 'Ann "A" <&>', "name": "Ann"}
@@ -161,10 +166,14 @@ def test_graph_files_sorted_range_by_range_are_the_files_sorted_at_once(demo_exp
     small = 20_000
     assert len(key_ranges(connection, "graph_edges", "work_no", "64", small)) > 5
     assert len(key_ranges(connection, "graph_nodes", "id", "64", small, where="part = 1")) > 5
-    for dialect in (writers.writer("graphml"), writers.writer("gexf")):
-        whole = write_graph(connection, dialect, tmp_path / "whole" / dialect.file).read_bytes()
-        ranged = write_graph(connection, dialect, tmp_path / "ranged" / dialect.file, sort_bytes=small).read_bytes()
-        assert ranged == whole
+    dialects = [writers.writer("graphml"), writers.writer("gexf")]
+    whole = write_graphs(connection, [(dialect, tmp_path / "whole" / dialect.file) for dialect in dialects])
+    ranged = write_graphs(connection, [(dialect, tmp_path / "ranged" / dialect.file) for dialect in dialects],
+                          sort_bytes=small)
+    for dialect in dialects:
+        assert (tmp_path / "ranged" / dialect.file).read_bytes() == (tmp_path / "whole" / dialect.file).read_bytes()
+        assert ranged[tmp_path / "ranged" / dialect.file] == whole[tmp_path / "whole" / dialect.file] == \
+            hashlib.sha256((tmp_path / "whole" / dialect.file).read_bytes()).hexdigest()
     graph = nx.read_gexf(tmp_path / "ranged" / "kg.gexf")
     numbers = sorted(int(number) for *_, number in graph.edges(data="id"))
     assert numbers == list(range(graph.number_of_edges()))

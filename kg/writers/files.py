@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 
 def replace_atomically(path: Path) -> Path:
@@ -32,3 +34,19 @@ def scratch_folder(near: Path) -> tempfile.TemporaryDirectory:
     """Scratch space next to the output (same disk, usually the roomiest place the user chose)."""
     near.mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(prefix=".kg-build-", dir=near)
+
+
+class Writable(Protocol):
+    def write(self, data: bytes | memoryview, /) -> int: ...
+
+
+class Hashed:
+    """A file being written, and the SHA-256 of what has been written to it (for the manifest, without
+    reading the file back)."""
+
+    def __init__(self, handle: BinaryIO):
+        self.handle, self.sha256 = handle, hashlib.sha256()
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.sha256.update(data)
+        return self.handle.write(data)

@@ -1,23 +1,24 @@
 """Graph files (every registered `GraphDialect`), written from the graph's node and edge tables.
 
 The tables (`graph_nodes`, `graph_edges`, made from `kg.transform.nodes` and `edges`) live in the build's
-DuckDB connection; each dialect's lines are formatted there and streamed out, sorted range by range
+DuckDB connection; every dialect's lines are formatted there in one query and streamed out, sorted range by range
 (`kg.writers.lines`) into the order of `transform.NODE_ORDER` and `EDGE_ORDER`. Edges are numbered from 0 in
 that order, counting on from range to range.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import BinaryIO
 
 import duckdb
 
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES
 from kg.transform import EDGE_COLUMNS, EDGE_ORDER
 from kg.writers.base import GraphDialect
-from kg.writers.files import replace_atomically
-from kg.writers.lines import SORT_BYTES, key_ranges, write_column
+from kg.writers.files import Hashed, Writable, replace_atomically
+from kg.writers.lines import SORT_BYTES, key_ranges, write_columns
 from kg.writers.xml import xml_text
 
 
@@ -33,36 +34,47 @@ EDGE_WEIGHT = "64 + strlen(source) + strlen(target)"
 """About what a row weighs in a sort (bytes), to size the ranges sorted at once."""
 
 
-def _write_nodes(connection: duckdb.DuckDBPyConnection, line: str, out: BinaryIO, sort_bytes: int) -> None:
+def _write_nodes(connection: duckdb.DuckDBPyConnection, lines: list[str], outs: Sequence[Writable], sort_bytes: int) -> None:
     """Works by their number, then the other nodes by id (`transform.NODE_ORDER`)."""
     for part, key in ((0, "number"), (1, "id")):
         for condition, params in key_ranges(connection, "graph_nodes", key, NODE_WEIGHT, sort_bytes,
                                             where=f"part = {part}"):
-            write_column(connection, f"SELECT {line} FROM graph_nodes WHERE part = {part} AND {condition} "
-                                     f"ORDER BY {key}", out, params)
+            write_columns(connection, f"SELECT {', '.join(lines)} FROM graph_nodes WHERE part = {part} AND "
+                                      f"{condition} ORDER BY {key}", outs, params)
 
 
-def _write_edges(connection: duckdb.DuckDBPyConnection, dialect: GraphDialect, out: BinaryIO, sort_bytes: int) -> None:
+def _write_edges(connection: duckdb.DuckDBPyConnection, dialects: list[GraphDialect], outs: Sequence[Writable],
+                 sort_bytes: int) -> None:
     """Edges in `transform.EDGE_ORDER`, which begins with the work's number, numbered on across ranges."""
     attributes = {name: xml_text(EDGE_COLUMNS[name], kind) for name, kind in EDGE_ATTRIBUTES.items()}
     written = 0
     for condition, params in key_ranges(connection, "graph_edges", "work_no", EDGE_WEIGHT, sort_bytes):
         number = f"({written} + row_number() OVER (ORDER BY {EDGE_ORDER}) - 1)"
-        line = dialect.edge(number, xml_text("source"), xml_text("target"), "relation", attributes)
-        written += write_column(connection, f"SELECT {line} FROM graph_edges WHERE {condition} ORDER BY {EDGE_ORDER}",
-                                out, params)
+        lines = [d.edge(number, xml_text("source"), xml_text("target"), "relation", attributes) for d in dialects]
+        written += write_columns(connection, f"SELECT {', '.join(lines)} FROM graph_edges WHERE {condition} "
+                                             f"ORDER BY {EDGE_ORDER}", outs, params)
 
 
-def write_graph(connection: duckdb.DuckDBPyConnection, dialect: GraphDialect, path: Path,
-                sort_bytes: int = SORT_BYTES) -> Path:
-    """Header, nodes, what comes between, edges, footer; `sort_bytes` bounds each sort (`lines.key_ranges`)."""
-    node_line = dialect.node(xml_text("id"), {name: xml_text(f'"{name}"', kind) for name, kind in NODE_ATTRIBUTES.items()})
-    temporary = replace_atomically(path)
-    with open(temporary, "wb") as out:
-        out.write(dialect.header().encode())
-        _write_nodes(connection, node_line, out, sort_bytes)
-        out.write(dialect.between.encode())
-        _write_edges(connection, dialect, out, sort_bytes)
-        out.write(dialect.footer.encode())
-    temporary.replace(path)
-    return path
+def write_graphs(connection: duckdb.DuckDBPyConnection, targets: list[tuple[GraphDialect, Path]],
+                 sort_bytes: int = SORT_BYTES) -> dict[Path, str]:
+    """Each dialect's file: header, nodes, what comes between, edges, footer. The nodes and the edges are
+    sorted once for every dialect (each range's query gives a line per dialect); `sort_bytes` bounds each
+    sort (`lines.key_ranges`). Returns each file's SHA-256, taken as it was written."""
+    if not targets:
+        return {}
+    dialects = [dialect for dialect, _ in targets]
+    node_attributes = {name: xml_text(f'"{name}"', kind) for name, kind in NODE_ATTRIBUTES.items()}
+    temporaries = [replace_atomically(path) for _, path in targets]
+    with ExitStack() as stack:
+        outs = [Hashed(stack.enter_context(open(temporary, "wb"))) for temporary in temporaries]
+        for dialect, out in zip(dialects, outs):
+            out.write(dialect.header().encode())
+        _write_nodes(connection, [d.node(xml_text("id"), node_attributes) for d in dialects], outs, sort_bytes)
+        for dialect, out in zip(dialects, outs):
+            out.write(dialect.between.encode())
+        _write_edges(connection, dialects, outs, sort_bytes)
+        for dialect, out in zip(dialects, outs):
+            out.write(dialect.footer.encode())
+    for temporary, (_, path) in zip(temporaries, targets):
+        temporary.replace(path)
+    return {path: out.sha256.hexdigest() for (_, path), out in zip(targets, outs)}

@@ -11,12 +11,14 @@ pass first (`partition_ranges`), so that the table is not scanned once per range
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from kg.writers.files import Writable
 
 SORT_BYTES = 256 << 20
 """About how much a range sorted at once may hold (its rows' weight, in bytes)."""
@@ -31,22 +33,26 @@ def text_batches(relation: duckdb.DuckDBPyRelation) -> Iterator[pa.LargeStringAr
         yield column if pa.types.is_large_string(column.type) else column.cast(pa.large_string())
 
 
-def write_buffer(column: pa.LargeStringArray, handle: BinaryIO) -> None:
+def write_buffer(column: pa.LargeStringArray, handle: Writable) -> None:
     """The lines' bytes as they lie in Arrow's data buffer."""
     if len(column):
         offsets = memoryview(column.buffers()[1]).cast("q")[column.offset:column.offset + len(column) + 1]
         handle.write(memoryview(column.buffers()[2])[offsets[0]:offsets[-1]])
 
 
-def write_column(connection: duckdb.DuckDBPyConnection, query: str, handle: BinaryIO,
-                 params: dict[str, Any] | None = None) -> int:
-    """Write a query's single text column (each value a whole line) to `handle`, in the query's order.
-    Returns the lines written."""
-    lines = 0
-    for column in text_batches(connection.sql(query, params=params or None)):
-        write_buffer(column, handle)
-        lines += len(column)
-    return lines
+def write_columns(connection: duckdb.DuckDBPyConnection, query: str, outs: Sequence[Writable],
+                  params: dict[str, Any] | None = None) -> int:
+    """Write each text column of a query (each value a whole line) to its file of `outs`, in the query's
+    order. Returns the rows written."""
+    rows = 0
+    for batch in connection.sql(query, params=params or None).to_arrow_reader():
+        for number, out in enumerate(outs):
+            column = batch.column(number)
+            if column.null_count:
+                raise ValueError("a line to write is NULL")
+            write_buffer(column if pa.types.is_large_string(column.type) else column.cast(pa.large_string()), out)
+        rows += batch.num_rows
+    return rows
 
 
 def split_points(connection: duckdb.DuckDBPyConnection, table: str, key: str, weight: str,

@@ -11,15 +11,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kg.writers.files import replace_atomically
+from kg.writers.files import Hashed, replace_atomically
 from kg.writers.lines import SORT_BYTES, partition_ranges, split_points, text_batches, write_buffer
 
 
 def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: Path, scratch: Path,
                        sort_bytes: int = SORT_BYTES,
-                       each: Callable[[pa.LargeStringArray], None] = lambda lines: None) -> int:
-    """The unique lines of a query (column `line`), sorted by code point, to `path`; returns how many.
-    `each` is handed every batch of lines written, in order.
+                       each: Callable[[pa.LargeStringArray], None] = lambda lines: None) -> tuple[int, str]:
+    """The unique lines of a query (column `line`), sorted by code point, to `path`; returns how many, and
+    the file's SHA-256. `each` is handed every batch of lines written, in order.
 
     The lines are stored once (in a temporary table: kept in memory up to the engine's limit, spilled to its
     scratch files beyond it; twice as fast to fill as a table of the on-disk database) and, when there are
@@ -36,7 +36,8 @@ def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: 
     temporary = replace_atomically(path)
     count = 0
     previous = None
-    with open(temporary, "wb") as handle:
+    with open(temporary, "wb") as file:
+        handle = Hashed(file)
         for source in sources:
             for column in text_batches(connection.sql(f"SELECT line FROM {source} ORDER BY line")):
                 if not len(column):
@@ -50,4 +51,4 @@ def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: 
     connection.execute("DROP TABLE lines_to_sort")
     shutil.rmtree(scratch / "line-ranges", ignore_errors=True)
     temporary.replace(path)
-    return count
+    return count, handle.sha256.hexdigest()

@@ -12,12 +12,11 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import BinaryIO
 
 import pyarrow as pa
 
 from kg.writers.base import RdfWriter
-from kg.writers.files import replace_atomically
+from kg.writers.files import Hashed, replace_atomically
 from kg.writers.lines import write_buffer
 from kg.writers.triples import TripleBatch, split
 
@@ -33,7 +32,7 @@ class RdfFiles:
         self.targets, self.prefixes = targets, prefixes
         self._stack = ExitStack()
         self._temporaries = [replace_atomically(path) for _, path in targets]
-        self._handles: list[BinaryIO] = [self._stack.enter_context(open(t, "wb")) for t in self._temporaries]
+        self._handles = [Hashed(self._stack.enter_context(open(t, "wb"))) for t in self._temporaries]
         self._splitter = self._stack.enter_context(ThreadPoolExecutor(1, "kg-split"))
         self._formatters = [self._stack.enter_context(ThreadPoolExecutor(1, f"kg-{w.name}")) for w, _ in targets]
         self._pending: deque[Future] = deque()
@@ -53,11 +52,11 @@ class RdfFiles:
         subject, predicate, _ = lines[-1].as_py().split(" ", 2)
         self._before, self._written = (subject, predicate), True
 
-    def _format(self, writer: RdfWriter, batch: Future[TripleBatch], handle: BinaryIO) -> None:
+    def _format(self, writer: RdfWriter, batch: Future[TripleBatch], handle: Hashed) -> None:
         write_buffer(writer.pieces(batch.result(), self.prefixes).cast(pa.large_string()), handle)
 
-    def close(self) -> list[Path]:
-        """Finish every file; returns their paths."""
+    def close(self) -> dict[Path, str]:
+        """Finish every file; returns each one's SHA-256, taken as it was written."""
         while self._pending:
             self._pending.popleft().result()
         for (writer, _), handle in zip(self.targets, self._handles):
@@ -65,7 +64,7 @@ class RdfFiles:
         self._stack.close()
         for temporary, (_, path) in zip(self._temporaries, self.targets):
             temporary.replace(path)
-        return [path for _, path in self.targets]
+        return {path: handle.sha256.hexdigest() for (_, path), handle in zip(self.targets, self._handles)}
 
     def __enter__(self) -> RdfFiles:
         return self
