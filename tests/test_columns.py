@@ -50,3 +50,42 @@ def test_feed_facts_become_the_feed_tables(tmp_path):
     tables = flat(tmp_path, 100, feed=facts)
     assert tables["feed"] == [(work, "a.txt;b.txt", "2025-06-01", 4, None, None, "doi", 0.95)]
     assert tables["feed_names"] == [(work, "a.txt"), (work, "b.txt")]
+
+
+def cached_flat(tmp_path, records, cache, aliases=None) -> tuple[dict[str, list], int]:
+    """The flat tables loaded through the record-column cache, and how many records were parsed."""
+    tmp_path.mkdir(exist_ok=True)
+    connection = columns.connect(tmp_path)
+    columns.load_records(connection, iter(records), aliases or {}, {}, batch_size=70, cache=cache)
+    tables = {name: connection.sql(f"SELECT * FROM {name} ORDER BY ALL").fetchall() for name in columns.FLAT_TABLES}
+    parsed = connection.sql("SELECT count(*) FROM record_keys WHERE parsed").fetchall()[0][0]
+    connection.close()
+    return tables, parsed
+
+
+def test_unchanged_records_are_read_from_the_record_columns_and_the_tables_are_the_same(tmp_path):
+    cache = tmp_path / "store.sqlite.columns"
+    whole = flat(tmp_path / "plain", 10_000)
+    assert cached_flat(tmp_path / "first", RECORDS, cache) == (whole, 300)
+    assert (cache / "works.parquet").exists()
+    assert cached_flat(tmp_path / "second", RECORDS, cache) == (whole, 0)
+
+    changed = [json.loads(r) for r in RECORDS]
+    changed[5]["title"] = "A title changed overnight"
+    changed_texts = [*RECORDS[:5], json.dumps(changed[5]), *RECORDS[6:250]]  # one changed, fifty gone
+    tables, parsed = cached_flat(tmp_path / "third", changed_texts, cache)
+    assert parsed == 1
+    assert tables == cached_flat(tmp_path / "fresh", changed_texts, None)[0]
+    assert "A title changed overnight" in {row[2] for row in tables["works"]}
+
+    aliases = {changed[0]["referenced_works"][0]: "https://openalex.org/W42"}  # applied to cached rows too
+    assert cached_flat(tmp_path / "aliased", changed_texts, cache, aliases) == \
+        (cached_flat(tmp_path / "aliased-plain", changed_texts, None, aliases)[0], 0)
+
+
+def test_record_columns_from_other_code_are_not_used(tmp_path):
+    cache = tmp_path / "store.sqlite.columns"
+    cached_flat(tmp_path / "first", RECORDS, cache)
+    (cache / "version").write_text("an older kg")
+    assert cached_flat(tmp_path / "second", RECORDS, cache)[1] == 300
+    assert (cache / "version").read_text() != "an older kg"  # rewritten for this code
