@@ -228,6 +228,8 @@ def _write_cache(connection: duckdb.DuckDBPyConnection, cache: Path) -> None:
         shutil.rmtree(cache, ignore_errors=True)
         fresh.rename(cache)
     except (OSError, duckdb.IOException):
+        pass
+    finally:  # an interrupted or failed write leaves nothing behind
         shutil.rmtree(fresh, ignore_errors=True)
 
 

@@ -89,3 +89,10 @@ def test_record_columns_from_other_code_are_not_used(tmp_path):
     (cache / "version").write_text("an older kg")
     assert cached_flat(tmp_path / "second", RECORDS, cache)[1] == 300
     assert (cache / "version").read_text() != "an older kg"  # rewritten for this code
+
+
+def test_record_columns_that_cannot_be_written_are_left_out(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    cache = tmp_path / "a-file" / "store.sqlite.columns"  # its folder cannot be made
+    assert cached_flat(tmp_path / "load", RECORDS, cache) == (flat(tmp_path / "plain", 10_000), 300)
+    assert not list(tmp_path.glob("**/*.tmp"))
