@@ -93,3 +93,30 @@ def test_two_builds_of_one_folder_do_not_interleave(two_stores, tmp_path):
             build(first, out)
     build(first, out)
     export_state(out)
+
+
+def test_the_previous_export_is_removed_after_the_build_returns(two_stores, tmp_path):
+    first, second = two_stores
+    out = tmp_path / "export"
+    build(first, out)
+    old_nt = (out / "kg.nt").stat().st_ino
+    new = build(second, out).to_json()
+    assert export_state(out) == new  # in place as soon as build returns
+    deadline = time.monotonic() + 30
+    while list(out.glob(".kg-old-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(out.glob(".kg-old-*")), "the detached removal of the previous export did not finish"
+    assert (out / "kg.nt").stat().st_ino != old_nt
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [LOCK]
+
+
+def test_a_previous_export_left_behind_is_removed_by_the_next_build(two_stores, tmp_path):
+    first, _ = two_stores
+    out = tmp_path / "export"
+    build(first, out)
+    leftover = out / ".kg-old-killed"  # its removal was killed with the machine
+    (leftover / "tables").mkdir(parents=True)
+    (leftover / ".old-kg.nt").write_text("stale")
+    build(first, out)
+    assert not leftover.exists()
+    export_state(out)
