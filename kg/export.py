@@ -17,6 +17,7 @@ import errno
 import hashlib
 import json
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from kg.resolve import Resolution
 from kg.store import Store
 from kg.tables import FEED_SCHEMAS, SCHEMAS, THREAD_SCHEMAS, feed_entry_rows, follow_rows, thread_rows
 from kg.thread_io import load_threads, names_of, read_thread_input, with_names
-from kg.threads import Threads, find_threads, similarity_graph
+from kg.threads import Threads, find_threads, import_text_model, similarity_graph
 from kg.writers.citations import citation_keys
 from kg.writers.files import scratch_folder, write_json
 from kg.writers.graph_files import counts as graph_file_counts
@@ -234,6 +235,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
                                                cache=record_columns(store_path))
         feed_works = connection.execute("SELECT count(*) FROM feed JOIN works ON works.id = feed.work_id").fetchall()[0][0]
         say("writing tables")
+        threading.Thread(target=import_text_model, name="kg-import", daemon=True).start()  # while DuckDB writes
         tables = TableFiles(out / "tables")
         for name, query in transform.TABLES.items():
             tables.add_query(connection, name, query)

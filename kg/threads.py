@@ -142,6 +142,13 @@ def _cosine(a: set, b: set) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
 
+def import_text_model() -> None:
+    """Import scikit-learn's TF-IDF (about 2 CPU-seconds of imports, held back so that commands which find
+    no threads do not pay them); `kg build` calls this in a thread of its own while the engine writes
+    the tables, so `text_similarity` finds it imported."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401
+
+
 def text_similarity(texts: dict[str, str]) -> dict[tuple[str, str], float]:
     """TF-IDF cosines (English stop words out, sublinear term frequency) of the pairs at or above TEXT_MIN."""
     ids = sorted(w for w, text in texts.items() if text and text.strip())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -50,3 +52,28 @@ class Hashed:
     def write(self, data: bytes | memoryview) -> int:
         self.sha256.update(data)
         return self.handle.write(data)
+
+
+class Behind:
+    """Writes handed to a thread of their own, in order, so that hashing and writing one batch overlaps the
+    engine making the next (both release the GIL). At most `ahead` writes wait; `close` waits for all and
+    returns the handle written to. The data must not change once handed over (Arrow buffers do not)."""
+
+    def __init__(self, handle: Writable, ahead: int = 4):
+        self.handle, self._ahead = handle, ahead
+        self._thread = ThreadPoolExecutor(1, "kg-write")
+        self._pending: deque[Future] = deque()
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._pending.append(self._thread.submit(self.handle.write, data))
+        while len(self._pending) > self._ahead:
+            self._pending.popleft().result()
+        return len(data)
+
+    def close(self) -> Writable:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._thread.shutdown(cancel_futures=True)
+        return self.handle

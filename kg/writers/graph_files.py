@@ -17,7 +17,7 @@ import duckdb
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES
 from kg.transform import EDGE_COLUMNS, EDGE_ORDER
 from kg.writers.base import GraphDialect
-from kg.writers.files import Hashed, Writable, replace_atomically
+from kg.writers.files import Behind, Hashed, Writable, replace_atomically
 from kg.writers.lines import SORT_BYTES, key_ranges, write_columns
 from kg.writers.xml import xml_text
 
@@ -66,7 +66,10 @@ def write_graphs(connection: duckdb.DuckDBPyConnection, targets: list[tuple[Grap
     node_attributes = {name: xml_text(f'"{name}"', kind) for name, kind in NODE_ATTRIBUTES.items()}
     temporaries = [replace_atomically(path) for _, path in targets]
     with ExitStack() as stack:
-        outs = [Hashed(stack.enter_context(open(temporary, "wb"))) for temporary in temporaries]
+        hashed = [Hashed(stack.enter_context(open(temporary, "wb"))) for temporary in temporaries]
+        outs = [Behind(out) for out in hashed]
+        for out in outs:
+            stack.callback(out.close)
         for dialect, out in zip(dialects, outs):
             out.write(dialect.header().encode())
         _write_nodes(connection, [d.node(xml_text("id"), node_attributes) for d in dialects], outs, sort_bytes)
@@ -75,6 +78,8 @@ def write_graphs(connection: duckdb.DuckDBPyConnection, targets: list[tuple[Grap
         _write_edges(connection, dialects, outs, sort_bytes)
         for dialect, out in zip(dialects, outs):
             out.write(dialect.footer.encode())
+        for out in outs:
+            out.close()
     for temporary, (_, path) in zip(temporaries, targets):
         temporary.replace(path)
-    return {path: out.sha256.hexdigest() for (_, path), out in zip(targets, outs)}
+    return {path: out.sha256.hexdigest() for (_, path), out in zip(targets, hashed)}

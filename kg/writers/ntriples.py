@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kg.writers.files import Hashed, replace_atomically
-from kg.writers.lines import SORT_BYTES, partition_ranges, split_points, text_batches, write_buffer
+from kg.writers.lines import SORT_BYTES, sorted_ranges, text_batches, write_buffer
 
 
 def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: Path, scratch: Path,
@@ -22,24 +22,19 @@ def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: 
     the file's SHA-256. `each` is handed every batch of lines written, in order.
 
     The lines are stored once (in a temporary table: kept in memory up to the engine's limit, spilled to its
-    scratch files beyond it; twice as fast to fill as a table of the on-disk database) and, when there are
-    more than one sort
-    should hold, written range by range into Parquet under `scratch` in one pass
-    (`kg.writers.lines.partition_ranges`); each range is then sorted on its own, so the memory a sort needs
-    stays bounded however many lines there are. Repeats, adjacent once sorted, are dropped with a
-    vectorised comparison of each line with the one before it (a hash DISTINCT of every line needs far
-    more memory than sorting)."""
+    scratch files beyond it; twice as fast to fill as a table of the on-disk database) and sorted range by
+    range (`kg.writers.lines.sorted_ranges`: many ranges are first written apart into Parquet under
+    `scratch` in one pass), so the memory a sort needs stays bounded however many lines there are. Repeats,
+    adjacent once sorted, are dropped with a vectorised comparison of each line with the one before it (a
+    hash DISTINCT of every line needs far more memory than sorting)."""
     connection.execute(f"CREATE OR REPLACE TEMP TABLE lines_to_sort AS SELECT line FROM ({lines})")
-    splits = split_points(connection, "lines_to_sort", "line", "strlen(line)", sort_bytes)
-    sources = partition_ranges(connection, "lines_to_sort", "line", splits, scratch / "line-ranges") if splits \
-        else ["lines_to_sort"]
     temporary = replace_atomically(path)
     count = 0
     previous = None
     with open(temporary, "wb") as file:
         handle = Hashed(file)
-        for source in sources:
-            for column in text_batches(connection.sql(f"SELECT line FROM {source} ORDER BY line")):
+        for lines_in_range in sorted_ranges(connection, "lines_to_sort", "line", scratch / "line-ranges", sort_bytes):
+            for column in text_batches(lines_in_range):
                 if not len(column):
                     continue
                 before = pa.concat_arrays([pa.array([previous], pa.large_string()), column.slice(0, len(column) - 1)])
