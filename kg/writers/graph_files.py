@@ -69,7 +69,7 @@ def write_graphs(connection: duckdb.DuckDBPyConnection, targets: list[tuple[Grap
         hashed = [Hashed(stack.enter_context(open(temporary, "wb"))) for temporary in temporaries]
         outs = [Behind(out) for out in hashed]
         for out in outs:
-            stack.callback(out.close)
+            stack.callback(out.close)  # closed, its writes done, before the files are
         for dialect, out in zip(dialects, outs):
             out.write(dialect.header().encode())
         _write_nodes(connection, [d.node(xml_text("id"), node_attributes) for d in dialects], outs, sort_bytes)
@@ -78,8 +78,6 @@ def write_graphs(connection: duckdb.DuckDBPyConnection, targets: list[tuple[Grap
         _write_edges(connection, dialects, outs, sort_bytes)
         for dialect, out in zip(dialects, outs):
             out.write(dialect.footer.encode())
-        for out in outs:
-            out.close()
     for temporary, (_, path) in zip(temporaries, targets):
         temporary.replace(path)
     return {path: out.sha256.hexdigest() for (_, path), out in zip(targets, hashed)}
