@@ -211,6 +211,9 @@ def _source_date_epoch() -> str | None:
 def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key, rate, budget, workers, citing,
               depth, refresh_after, hf_url, no_hf):
     """Enrich into the store and print what it found and what it cost."""
+    import duckdb
+
+    from kg import columns
     from kg.coverage import describe, summarise
     from kg.enrich import EnrichOptions, enrich_feed
     from kg.sources import SourceOptions
@@ -252,6 +255,16 @@ def do_enrich(papers, store: Path, out: Path, *, snapshot, openalex_url, api_key
                       markup=False)
     with Store(store, read_only=True) as db:
         coverage = summarise(db.feed_coverage().values())
+        try:
+            with db.reading():  # so that the next `kg build` parses no record
+                parsed = columns.keep(db, columns.folder_beside(store))
+        except (duckdb.Error, OSError) as error:  # the records are stored: only the build's head start is lost
+            parsed = 0
+            console.print(f"warning: the stored records were not flattened for the next build ({error}); "
+                          "`kg build` parses them itself", markup=False)
+        if parsed:
+            console.print(f"{parsed:,} stored records flattened into {columns.folder_beside(store)} "
+                          "for the next build", markup=False)
     console.print(f"{summary.new} feed papers new to this project, {summary.refreshed} works fetched again; "
                   f"project: {describe(coverage)}", markup=False)
     return summary

@@ -17,10 +17,12 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
@@ -151,6 +153,20 @@ RECORD_TABLES = ("works", "authorships", "affiliations", "topics", "citations")
 """The flat tables made from the records alone (the feed's come from the store's feed facts)."""
 
 
+class StoredRecords(Protocol):
+    """Where the records come from: the enrichment store (`kg.store.Store`)."""
+
+    def work_revisions(self) -> list[tuple[str, int | None]]: ...
+
+    def work_texts(self, ids: list[str] | None = None) -> Iterable[tuple[str, int | None, str]]: ...
+
+
+def folder_beside(store_path: Path) -> Path:
+    """Where the flat columns of a store's records are kept, beside the store: derived data, safe to delete
+    (the next build or enrichment parses every record again)."""
+    return store_path.with_name(store_path.name + ".columns")
+
+
 def _cache_version() -> str:
     """What the cached rows depend on: the flattening SQL, the record structure and the engine's version."""
     parts = [json.dumps(RECORD, sort_keys=True), *_FLATTEN.values(), _PARSED_AUTHORSHIPS, _ABSTRACTS,
@@ -158,37 +174,57 @@ def _cache_version() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def load_records(connection: duckdb.DuckDBPyConnection, records: Iterable[str], aliases: dict[str, str],
+def load_records(connection: duckdb.DuckDBPyConnection, store: StoredRecords, aliases: dict[str, str],
                  feed: dict[str, FeedFacts], batch_size: int = 20_000,
                  progress: Callable[[int], None] = lambda done: None, cache: Path | None = None) -> int:
-    """Parse and flatten JSON work records (given in id order) into the flat tables; returns how many.
+    """Parse and flatten the store's JSON work records into the flat tables; returns how many records.
     `progress` hears the running count after each batch.
 
-    With a `cache` folder, the flat rows of every record are kept there (Parquet, keyed by the MD5 of the
-    record's text) and a record whose text is unchanged since is not parsed again: its rows are read back.
-    Flattening is a pure function of the text, so the tables are the same either way (aliases are applied
-    after, to cached and parsed rows alike). A cache from other code (`_cache_version`) is ignored."""
+    With a `cache` folder, the flat rows of every record are kept there (Parquet, under the record's id and
+    revision, `kg.store`'s random number for each stored version of a record), and a record whose revision
+    is there is not read or parsed again: its rows are read back. Flattening is a pure function of the text,
+    so the tables are the same either way (aliases are applied after, to cached and parsed rows alike). A
+    cache from other code (`_cache_version`) is ignored; a store without revisions is parsed whole and not
+    cached."""
     _load_feed(connection, feed)
-    connection.execute("CREATE TEMP TABLE record_keys (work_no BIGINT, digest VARCHAR, parsed BOOLEAN)")
+    listed = store.work_revisions()
+    connection.register("listed", pa.table({
+        "work_no": pa.array(range(len(listed)), pa.int64()), "work_id": [work for work, _ in listed],
+        "revision": pa.array([revision for _, revision in listed], pa.int64())}))
     cached = _open_cache(connection, cache)
+    known = "(SELECT DISTINCT stored_id, revision FROM cached_works)" if cached else \
+        "(SELECT NULL AS stored_id, NULL::BIGINT AS revision)"
+    connection.execute(f"""CREATE TEMP TABLE record_keys AS
+        SELECT l.work_no, l.work_id, l.revision, c.stored_id IS NULL AS parsed
+        FROM listed l LEFT JOIN {known} c ON c.stored_id = l.work_id AND c.revision = l.revision""")
+    connection.unregister("listed")
+    wanted = [work for (work,) in connection.execute("SELECT work_id FROM record_keys WHERE parsed ORDER BY work_no")
+              .fetchall()]
+    count, done = len(listed), _count_of(connection, "NOT parsed")
     structure = text(json.dumps(RECORD))
-    count = parsed = 0
     # Reading the next batch (SQLite, then Arrow) overlaps with DuckDB parsing this one: DuckDB releases the GIL.
+    records = iter(store.work_texts(None if len(wanted) == count else wanted)) if wanted else iter(())
     with ThreadPoolExecutor(1) as reader:
         batches = iter(lambda: list(islice(records, batch_size)), [])
         upcoming = reader.submit(_arrow_batch, next(batches, []))
         while (raw := upcoming.result()).num_rows:
             upcoming = reader.submit(_arrow_batch, next(batches, []))
-            parsed += _load_batch(connection, raw, count, structure, cached)
-            count += raw.num_rows
-            progress(count)
+            _load_batch(connection, raw, structure)
+            done += raw.num_rows
+            progress(done)
     if cached:
         _read_cached(connection)
-    if cache is not None and (parsed or not cached or _cached_count(connection) != count):
+    numbered = _count_of(connection, "revision IS NULL") == 0
+    if cache is not None and numbered and (wanted or not cached or _count_of(connection, None, "cached_works") != count):
         _write_cache(connection, cache)
     if aliases:
         _apply_aliases(connection, aliases)
     return count
+
+
+def _count_of(connection: duckdb.DuckDBPyConnection, where: str | None, table: str = "record_keys") -> int:
+    """How many rows of `table` (by default the records' keys) meet `where` (None: all)."""
+    return connection.execute(f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")).fetchall()[0][0]
 
 
 def _open_cache(connection: duckdb.DuckDBPyConnection, cache: Path | None) -> bool:
@@ -201,17 +237,13 @@ def _open_cache(connection: duckdb.DuckDBPyConnection, cache: Path | None) -> bo
     return True
 
 
-def _cached_count(connection: duckdb.DuckDBPyConnection) -> int:
-    return connection.execute("SELECT count(*) FROM cached_works").fetchall()[0][0]
-
-
 def _read_cached(connection: duckdb.DuckDBPyConnection) -> None:
     """The rows of the records not parsed, from the cache, numbered as the records are now."""
     for name in RECORD_TABLES:
         columns = [c.split()[0] for c in FLAT_TABLES[name].split(", ")]
         values = ", ".join("k.work_no" if c == "work_no" else f"c.{c}" for c in columns)
-        connection.execute(f"INSERT INTO {name} SELECT {values} FROM cached_{name} c "
-                           "JOIN record_keys k ON k.digest = c.digest AND NOT k.parsed")
+        connection.execute(f"INSERT INTO {name} SELECT {values} FROM cached_{name} c JOIN record_keys k "
+                           "ON k.work_id = c.stored_id AND k.revision = c.revision AND NOT k.parsed")
 
 
 def _write_cache(connection: duckdb.DuckDBPyConnection, cache: Path) -> None:
@@ -222,8 +254,9 @@ def _write_cache(connection: duckdb.DuckDBPyConnection, cache: Path) -> None:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         for name in RECORD_TABLES:
-            connection.execute(f"COPY (SELECT k.digest, t.* EXCLUDE (work_no) FROM {name} t JOIN record_keys k "
-                               f"USING (work_no)) TO {text(str(fresh / f'{name}.parquet'))} (FORMAT parquet)")
+            connection.execute(f"COPY (SELECT k.work_id AS stored_id, k.revision, t.* EXCLUDE (work_no) FROM {name} t "
+                               f"JOIN record_keys k USING (work_no)) TO {text(str(fresh / f'{name}.parquet'))} "
+                               "(FORMAT parquet)")
         (fresh / "version").write_text(_cache_version())
         shutil.rmtree(cache, ignore_errors=True)
         fresh.rename(cache)
@@ -231,6 +264,20 @@ def _write_cache(connection: duckdb.DuckDBPyConnection, cache: Path) -> None:
         pass
     finally:  # an interrupted or failed write leaves nothing behind
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+def keep(store: StoredRecords, cache: Path, memory_limit: str = MEMORY_LIMIT) -> int:
+    """Bring the flat columns kept in `cache` up to date with the store, parsing only the records stored or
+    changed since (`kg enrich` calls it after storing records, so that the next `kg build` parses none);
+    returns how many records were parsed."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".kg-columns-", dir=cache.parent) as scratch:
+        connection = connect(Path(scratch), memory_limit)
+        try:
+            load_records(connection, store, {}, {}, cache=cache)
+            return _count_of(connection, "parsed")
+        finally:
+            connection.close()
 
 
 def _apply_aliases(connection: duckdb.DuckDBPyConnection, aliases: dict[str, str]) -> None:
@@ -243,29 +290,22 @@ def _apply_aliases(connection: duckdb.DuckDBPyConnection, aliases: dict[str, str
     connection.execute("CREATE OR REPLACE TABLE citations AS SELECT DISTINCT * FROM citations")
 
 
-def _arrow_batch(records: list[str]) -> pa.Table:
-    return pa.table({"record": pa.array(records, pa.string())})
+def _arrow_batch(records: list[tuple[str, int | None, str]]) -> pa.Table:
+    return pa.table({"work_id": pa.array([work for work, _, _ in records], pa.string()),
+                     "record": pa.array([record for _, _, record in records], pa.string())})
 
 
-def _load_batch(connection: duckdb.DuckDBPyConnection, records: pa.Table, first: int, structure: str,
-                cached: bool) -> int:
-    """Number the batch's records from `first`, key them by digest and parse those not cached; returns how
-    many were parsed."""
-    raw = records.append_column("work_no", pa.array(range(first, first + records.num_rows), pa.int64()))
+def _load_batch(connection: duckdb.DuckDBPyConnection, records: pa.Table, structure: str) -> None:
+    """Parse a batch of (work_id, record) rows into the flat tables, numbered as `record_keys` has them."""
     threads = int(connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
     # DuckDB scans an Arrow table one record batch per thread: one batch per thread parses on every core.
-    connection.register("raw", pa.Table.from_batches(raw.to_batches(max_chunksize=-(-raw.num_rows // threads))))
-    known = "r.digest IN (SELECT digest FROM cached_works)" if cached else "FALSE"
-    connection.execute("CREATE OR REPLACE TEMP TABLE batch_keys AS SELECT work_no, md5(record) AS digest FROM raw")
-    connection.execute(f"INSERT INTO record_keys SELECT work_no, digest, NOT ({known}) FROM batch_keys r")
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT work_no, json_transform(record, {structure}) AS r "
-                       "FROM raw WHERE work_no IN (SELECT work_no FROM record_keys WHERE parsed AND work_no >= "
-                       f"{first})")
+    connection.register("raw", pa.Table.from_batches(records.to_batches(max_chunksize=-(-records.num_rows // threads))))
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS SELECT k.work_no, json_transform(raw.record, {structure}) "
+                       "AS r FROM raw JOIN record_keys k USING (work_id)")
     connection.execute(_PARSED_AUTHORSHIPS)
     connection.execute(_ABSTRACTS)
     for name, select in _FLATTEN.items():
         connection.execute(f"INSERT INTO {name} {select}")
-    return connection.execute("SELECT count(*) FROM parsed").fetchall()[0][0]
 
 
 def _load_feed(connection: duckdb.DuckDBPyConnection, feed: dict[str, FeedFacts]) -> None:

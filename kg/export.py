@@ -105,12 +105,6 @@ def feed_facts(papers: list[FeedPaper], resolutions: dict[str, Resolution]) -> d
     return facts
 
 
-def record_columns(store_path: Path) -> Path:
-    """Where `kg build` keeps the store's records as flat columns (`kg.columns.load_records`), beside the
-    store: derived data, safe to delete (the next build parses every record again)."""
-    return store_path.with_name(store_path.name + ".columns")
-
-
 def flat_tables(store: Store, scratch: Path, memory_limit: str = columns.MEMORY_LIMIT,
                 progress: Callable[[int], None] = lambda done: None, cache: Path | None = None
                 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, FeedFacts], int]:
@@ -119,8 +113,8 @@ def flat_tables(store: Store, scratch: Path, memory_limit: str = columns.MEMORY_
     unchanged since it was written are read from it instead of parsed."""
     connection = columns.connect(scratch, memory_limit)
     facts = feed_facts(store.feed_papers(), store.resolutions())
-    works = columns.load_records(connection, store.work_texts(), store.aliases(), facts, progress=progress,
-                                 cache=cache)
+    with store.reading():
+        works = columns.load_records(connection, store, store.aliases(), facts, progress=progress, cache=cache)
     return connection, facts, works
 
 
@@ -232,7 +226,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
         say("reading works")
         connection, facts, works = flat_tables(store, Path(scratch_name), memory_limit,
                                                progress=lambda n: say(f"{n:,} works read"),
-                                               cache=record_columns(store_path))
+                                               cache=columns.folder_beside(store_path))
         feed_works = connection.execute("SELECT count(*) FROM feed JOIN works ON works.id = feed.work_id").fetchall()[0][0]
         say("writing tables")
         threading.Thread(target=import_text_model, name="kg-import", daemon=True).start()  # while DuckDB writes

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,21 @@ CREATE TABLE IF NOT EXISTS refreshes(run INTEGER NOT NULL, work_id TEXT NOT NULL
                                      PRIMARY KEY(run, work_id));
 CREATE TABLE IF NOT EXISTS follows(kind TEXT NOT NULL, value TEXT NOT NULL, since TEXT NOT NULL, checked TEXT,
                                    PRIMARY KEY(kind, value));
+CREATE TABLE IF NOT EXISTS revisions(id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS work_stored AFTER INSERT ON works BEGIN
+    INSERT INTO revisions VALUES(new.id, random()) ON CONFLICT(id) DO UPDATE SET revision = excluded.revision;
+END;
+CREATE TRIGGER IF NOT EXISTS work_changed AFTER UPDATE OF record ON works WHEN old.record IS NOT new.record BEGIN
+    UPDATE revisions SET revision = random() WHERE id = new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS work_removed AFTER DELETE ON works BEGIN
+    DELETE FROM revisions WHERE id = old.id;
+END;
 """
+# `revisions` gives every stored record version a random 64-bit number, set by the triggers whichever program
+# writes the record (an older kg too): `kg build` keeps the records' flat columns under these numbers
+# (`kg.columns`) and parses only the records whose number it has not seen. Random rather than counted, so
+# that a store restored from a backup cannot give a changed record a number already used for another text.
 # Columns added after the first release; a store made before them gains them when opened.
 MIGRATIONS = {("resolutions", "evidence"): "ALTER TABLE resolutions ADD COLUMN evidence TEXT",
               ("resolutions", "resolved_without"): "ALTER TABLE resolutions ADD COLUMN resolved_without TEXT",
@@ -127,7 +142,11 @@ class Store:
             self.db = sqlite3.connect(path)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            numbered = self._has("revisions")
             self.db.executescript(SCHEMA)
+            if not numbered:  # a store made before revisions: its records get theirs now, once
+                with self.db:
+                    self.db.execute("INSERT OR IGNORE INTO revisions SELECT id, random() FROM works")
             for (table, column), statement in MIGRATIONS.items():
                 if column not in self._columns(table):
                     self.db.execute(statement)
@@ -359,10 +378,34 @@ class Store:
         for (record,) in rows:
             yield json.loads(record)
 
-    def work_texts(self) -> Iterator[str]:
-        """Stored work records in id order as their JSON text, for a parser that is not Python's."""
-        for (record,) in self.db.execute("SELECT record FROM works ORDER BY id"):
-            yield record
+    @contextmanager
+    def reading(self) -> Iterator[Store]:
+        """One consistent view of the store across several reads, while a `kg enrich` may be writing to it."""
+        self.db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.db.execute("COMMIT")
+
+    def work_revisions(self) -> list[tuple[str, int | None]]:
+        """Every stored work's id and revision (`revisions`), in id order; None for every revision of a store
+        made before revisions and not opened for writing since."""
+        if not self._has("revisions"):
+            return self.db.execute("SELECT id, NULL FROM works ORDER BY id").fetchall()
+        return self.db.execute("SELECT w.id, r.revision FROM works w LEFT JOIN revisions r USING (id) "
+                               "ORDER BY w.id").fetchall()
+
+    def work_texts(self, ids: list[str] | None = None) -> Iterator[tuple[str, int | None, str]]:
+        """Stored work records (id, revision, JSON text) in id order, for a parser that is not Python's: all of
+        them, or those with these ids. The revision is read with the text, so the two always belong together."""
+        revision = "r.revision" if self._has("revisions") else "NULL"
+        joined = "works w LEFT JOIN revisions r USING (id)" if self._has("revisions") else "works w"
+        if ids is None:
+            yield from self.db.execute(f"SELECT w.id, {revision}, w.record FROM {joined} ORDER BY w.id")
+        else:
+            yield from self.db.execute(f"SELECT w.id, {revision}, w.record FROM {joined} "
+                                       "WHERE w.id IN (SELECT value FROM json_each(?)) ORDER BY w.id",
+                                       (json.dumps(ids),))
 
     def referenced_works(self, work_id: str) -> list[str]:
         row = self.db.execute("SELECT json_extract(record, '$.referenced_works') FROM works WHERE id=?",

@@ -79,8 +79,13 @@ def test_enrich_matches_build_against_the_test_server(tmp_path, server, hf_serve
     assert len(matches) == 53 and {m["feed"] for m in matches} == {PAGES[0].name}
     assert all(set(m) >= {"feed", "index", "title", "work_id", "method", "score", "reason"} for m in matches)
     assert sum(1 for m in matches if m["work_id"]) >= 50
+    kept = next(out.glob("*.columns")) / "works.parquet"  # enrich flattened what it stored, for the build
+    assert "stored records flattened into" in result.stderr and kept.is_file()
+    before = kept.stat()
     built = kg("build", "--out", out)
     assert built.returncode == 0, built.stderr
+    after = kept.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # nothing parsed: not rewritten
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["feed_works"] == sum(1 for m in matches if m["work_id"])
     for path in out.rglob("*"):

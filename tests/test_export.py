@@ -86,10 +86,10 @@ def test_shacl_shapes_catch_a_broken_export(world_export):
 
 def test_same_store_gives_byte_identical_files(world_store, world_export, tmp_path):
     """The second build reads the records' flat columns kept beside the store by the first: same bytes."""
-    from kg.export import record_columns
+    from kg.columns import folder_beside
 
     out, manifest = world_export
-    assert (record_columns(world_store) / "works.parquet").exists()
+    assert (folder_beside(world_store) / "works.parquet").exists()
     again = build(world_store, tmp_path)
     assert again == manifest
     for name in manifest.files:
