@@ -170,8 +170,8 @@ def folder_beside(store_path: Path) -> Path:
 def _cache_version() -> str:
     """What the cached rows depend on: their keys, the flattening SQL, the record structure and the engine's
     version (a cache keyed by each text's MD5, as kg wrote before revisions, is not current)."""
-    parts = ["keyed by stored_id, revision", json.dumps(RECORD, sort_keys=True), *_FLATTEN.values(), _PARSED_AUTHORSHIPS, _ABSTRACTS,
-             json.dumps(FLAT_TABLES, sort_keys=True), duckdb.__version__]
+    parts = ["keyed by stored_id, revision", json.dumps(RECORD, sort_keys=True), *_FLATTEN.values(),
+             _PARSED_AUTHORSHIPS, _ABSTRACTS, json.dumps(FLAT_TABLES, sort_keys=True), duckdb.__version__]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
