@@ -111,7 +111,8 @@ _FLATTEN = {
         WHERE t.id <> ''""",
     "citations": f"""
         SELECT DISTINCT work_no, work_id, {full_id('reference')}
-        FROM (SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.referenced_works) AS reference FROM parsed)""",
+        FROM (SELECT work_no, {full_id('r.id')} AS work_id, unnest(r.referenced_works) AS reference FROM parsed)
+        WHERE reference <> ''""",
 }
 _PARSED_AUTHORSHIPS = f"""
     CREATE OR REPLACE TEMP TABLE parsed_authorships AS

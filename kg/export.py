@@ -18,8 +18,9 @@ import hashlib
 import json
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,6 +214,31 @@ def _previous_threads(export: Path) -> Threads | None:
     return load_threads(export) if (export / "threads.json").exists() else None
 
 
+@contextmanager
+def _graph_files(connection: duckdb.DuckDBPyConnection, targets: list[tuple[writers.GraphDialect, Path]]
+                 ) -> Iterator[Future[tuple[dict[Path, str], dict[str, int]]]]:
+    """The graph's node and edge tables, its files (GraphML, GEXF) written from them, and its counts, made in
+    a thread beside the tables, threads and RDF files (on a cursor of their connection): those leave a core
+    idle now and then. Yields the future of the files' checksums and the counts; leaving by an exception
+    interrupts the thread's query, so that the build stops at once."""
+
+    def graph(cursor: duckdb.DuckDBPyConnection) -> tuple[dict[Path, str], dict[str, int]]:
+        with cursor:
+            cursor.execute(f"CREATE TEMP TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
+            cursor.execute(f"CREATE TEMP TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
+            return write_graphs(cursor, targets), graph_file_counts(cursor)
+
+    cursor = connection.cursor()
+    with ThreadPoolExecutor(1, "kg-graph") as thread:
+        future = thread.submit(graph, cursor)
+        try:
+            yield future
+        except BaseException:
+            with suppress(duckdb.Error):  # the thread may have closed it just now
+                cursor.interrupt()
+            raise
+
+
 def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str], None], cite_all: bool,
                 memory_limit: str, chosen: tuple[writers.Writer, ...]) -> Manifest:
     """Build into `out` (a staging folder); `previous` holds the previous export, which thread ids and the
@@ -220,7 +246,7 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
     prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
     rdf_writers = [w for w in chosen if isinstance(w, writers.RdfWriter)]
     with Store(store_path, read_only=True) as store, scratch_folder(out) as scratch_name, \
-            ThreadPoolExecutor(2, "kg-checksums") as hashing:
+            ThreadPoolExecutor(2, "kg-checksums") as hashing, ExitStack() as beside:
         checksums = _Checksums(hashing)
         inputs = {"store": store_path.name, **store.counts()}
         say("reading works")
@@ -228,6 +254,10 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
                                                progress=lambda n: say(f"{n:,} works read"),
                                                cache=columns.folder_beside(store_path))
         feed_works = connection.execute("SELECT count(*) FROM feed JOIN works ON works.id = feed.work_id").fetchall()[0][0]
+        graph_dialects = [w for w in chosen if isinstance(w, writers.GraphDialect)]
+        if graph_dialects:
+            say(f"writing {', '.join(w.file for w in graph_dialects)} (beside what follows)")
+        graph_files = beside.enter_context(_graph_files(connection, [(w, out / w.file) for w in graph_dialects]))
         say("writing tables")
         threading.Thread(target=import_text_model, name="kg-import", daemon=True).start()  # while DuckDB writes
         tables = TableFiles(out / "tables")
@@ -267,13 +297,8 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
                 connection, f"{transform.triples(transform.DUCKDB)} UNION ALL SELECT line FROM thread_triples",
                 out / "kg.nt", Path(scratch_name), each=rdf_files.add)
             checksums.known({out / "kg.nt": ntriples_checksum, **rdf_files.close()})
-        say("making graph nodes and edges")
-        connection.execute(f"CREATE TEMP TABLE graph_nodes AS {transform.nodes(transform.DUCKDB)}")
-        connection.execute(f"CREATE TEMP TABLE graph_edges AS {transform.edges(transform.DUCKDB)}")
-        graph_dialects = [w for w in chosen if isinstance(w, writers.GraphDialect)]
-        if graph_dialects:
-            say(f"writing {', '.join(w.file for w in graph_dialects)}")
-            checksums.known(write_graphs(connection, [(w, out / w.file) for w in graph_dialects]))
+        graph_checksums, graph_counts = graph_files.result()
+        checksums.known(graph_checksums)
         citation_writers = [w for w in chosen if isinstance(w, writers.CitationWriter)]
         if citation_writers:
             say(f"writing {', '.join(w.file for w in citation_writers)}")
@@ -282,7 +307,6 @@ def _build_into(store_path: Path, out: Path, previous: Path, say: Callable[[str]
             for writer in citation_writers:
                 writer.write(cited, keys, out / writer.file)
         written += [out / w.file for w in citation_writers]
-        graph_counts = graph_file_counts(connection)
         connection.close()
         say("recording the files' checksums")
         checksums.add(written)

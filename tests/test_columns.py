@@ -5,6 +5,7 @@ import json
 
 from conftest import WORLD
 from kg import columns
+from kg.ids import full_id
 from kg.model import FeedFacts
 from kg.store import Store
 
@@ -54,6 +55,19 @@ def test_merged_ids_are_replaced_everywhere_but_in_the_works_own_id(tmp_path):
     assert own in {row[1] for row in tables["works"]}  # a stored work keeps its own id
     first = [row for row in tables["citations"] if row[0] == 0]
     assert len(first) == len(set(records[0]["referenced_works"])) - 1  # the merged reference and its survivor: once
+
+
+def test_an_empty_or_null_reference_is_no_citation(tmp_path):
+    """A reference list holding null or "" (OpenAlex sends neither, a hand-edited record may) is read as the
+    ids it does hold: no citation of nothing, which the graph files could not write."""
+    record = json.loads(RECORDS[0])
+    record["referenced_works"] = [None, "", *record["referenced_works"][:2]]
+    connection = columns.connect(tmp_path)
+    with stored(tmp_path / "store.sqlite", [json.dumps(record)]) as store:
+        columns.load_records(connection, store, {}, {})
+    cited = connection.sql("SELECT cited_id FROM citations ORDER BY cited_id").fetchall()
+    connection.close()
+    assert cited == [(full_id(work),) for work in sorted(record["referenced_works"][2:])]
 
 
 def test_feed_facts_become_the_feed_tables(tmp_path):

@@ -2,8 +2,10 @@
 
 import errno
 import json
+import threading
 from pathlib import Path
 
+import duckdb
 import networkx as nx
 import pandas as pd
 import pytest
@@ -128,6 +130,35 @@ def test_interrupted_build_leaves_the_previous_export_whole(world_store, world_e
     monkeypatch.setattr(export, "write_graphs", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(world_store, out)
+    assert json.loads((out / "manifest.json").read_text()) == first.to_json()
+    assert not list(out.glob(".kg-build-*")) and not list(out.rglob("*.tmp"))
+
+
+def test_a_build_stopped_while_the_graph_files_are_written_beside_it_stops_them_too(world_store, tmp_path,
+                                                                                 monkeypatch):
+    """The graph files are written in a thread beside the RDF files; Ctrl-C in the main thread interrupts the
+    thread's query rather than waiting for it."""
+    from kg import export
+    out = tmp_path / "export"
+    first = build(world_store, out)
+    started, seen = threading.Event(), []
+
+    def endless_graph_files(cursor, targets):  # a query that would run for many minutes
+        started.set()
+        try:
+            cursor.execute("SELECT sum(hash(i)) FROM range(1000000000000) t(i)").fetchall()
+        except duckdb.InterruptException as error:
+            seen.append(error)
+            raise
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while kg.nt is written
+        started.wait(30)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(export, "write_graphs", endless_graph_files)
+    monkeypatch.setattr(export, "write_sorted_lines", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build(world_store, out)
+    assert seen, "the graph files' query was not interrupted"
     assert json.loads((out / "manifest.json").read_text()) == first.to_json()
     assert not list(out.glob(".kg-build-*")) and not list(out.rglob("*.tmp"))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kg.writers.base import GraphDialect
-from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, optional
+from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, line, optional
 
 
 def header() -> str:
@@ -21,14 +21,14 @@ def _values(attributes: dict[str, str]) -> list[str]:
 
 
 def node(node_id: str, attributes: dict[str, str]) -> str:
-    return " || ".join(["'      <node id=\"'", node_id, "'\" label=\"'", f"coalesce({attributes['label']}, {node_id})",
-                        "'\"><attvalues>'", *_values(attributes), "'</attvalues></node>'", "chr(10)"])
+    return line("'      <node id=\"'", node_id, "'\" label=\"'", f"coalesce({attributes['label']}, {node_id})",
+                "'\"><attvalues>'", *_values(attributes), "'</attvalues></node>'", "chr(10)")
 
 
 def edge(number: str, source: str, target: str, _relation: str, attributes: dict[str, str]) -> str:
-    return " || ".join(["'      <edge id=\"'", f"CAST({number} AS VARCHAR)", "'\" source=\"'", source,
-                        "'\" target=\"'", target, "'\"><attvalues>'", *_values(attributes),
-                        "'</attvalues></edge>'", "chr(10)"])
+    return line("'      <edge id=\"'", f"CAST({number} AS VARCHAR)", "'\" source=\"'", source,
+                "'\" target=\"'", target, "'\"><attvalues>'", *_values(attributes),
+                "'</attvalues></edge>'", "chr(10)")
 
 
 WRITER = GraphDialect("gexf", "kg.gexf", header, node, edge, "    </nodes>\n    <edges>\n",

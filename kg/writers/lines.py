@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kg.writers.files import Writable
 
@@ -32,6 +33,15 @@ def text_batches(relation: duckdb.DuckDBPyRelation) -> Iterator[pa.LargeStringAr
         if column.null_count:
             raise ValueError("a line to write is NULL")
         yield column if pa.types.is_large_string(column.type) else column.cast(pa.large_string())
+
+
+def changed(column: pa.Array, before: str | None) -> pa.BooleanArray:
+    """Whether each value (none NULL) differs from the one before it, `before` being the value ahead of the
+    column (None: none). The column is compared with itself shifted by one, as slices (no copy)."""
+    head = pa.array([before is None or column[0].as_py() != before]) if len(column) else pa.array([], pa.bool_())
+    if len(column) < 2:
+        return head
+    return pa.concat_arrays([head, pc.not_equal(column.slice(1), column.slice(0, len(column) - 1))])
 
 
 def write_buffer(column: pa.LargeStringArray, handle: Writable) -> None:

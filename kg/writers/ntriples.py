@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kg.writers.files import Hashed, replace_atomically
-from kg.writers.lines import SORT_BYTES, sorted_ranges, text_batches, write_buffer
+from kg.writers.lines import SORT_BYTES, changed, sorted_ranges, text_batches, write_buffer
 
 
 def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: Path, scratch: Path,
@@ -37,8 +37,8 @@ def write_sorted_lines(connection: duckdb.DuckDBPyConnection, lines: str, path: 
             for column in text_batches(lines_in_range):
                 if not len(column):
                     continue
-                before = pa.concat_arrays([pa.array([previous], pa.large_string()), column.slice(0, len(column) - 1)])
-                unique = column.filter(pc.fill_null(pc.not_equal(column, before), True))
+                new = changed(column, previous)
+                unique = column if pc.all(new).as_py() else column.filter(new)
                 write_buffer(unique, handle)
                 each(unique)
                 count += len(unique)

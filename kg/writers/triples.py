@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kg.writers.lines import changed
+
 TEXT = pa.large_string()
 
 
@@ -45,12 +47,6 @@ class TripleBatch:
         return len(self.subject)
 
 
-def _changed(column: pa.Array, before: str | None) -> pa.BooleanArray:
-    """Whether each value differs from the one before it (`before`: the value ahead of the batch)."""
-    shifted = pa.concat_arrays([pa.array([before], TEXT), column.slice(0, len(column) - 1)])
-    return pc.fill_null(pc.not_equal(column, shifted), True)
-
-
 def split(lines: pa.LargeStringArray, before: tuple[str, str] | None) -> TripleBatch:
     """Take apart a batch of lines (`<s> <p> o .\\n`), `before` the (subject, predicate) of the line ahead
     of the batch, None at the start of the file."""
@@ -59,8 +55,8 @@ def split(lines: pa.LargeStringArray, before: tuple[str, str] | None) -> TripleB
     object_ = pc.utf8_slice_codeunits(pc.list_element(parts, 2), 0, -3)
     if pc.any(pc.starts_with(subject, "_:")).as_py() or pc.any(pc.starts_with(object_, "_:")).as_py():
         raise ValueError("a blank node in kg's triples (kg writes none)")
-    new_subject = _changed(subject, before[0] if before else None)
-    new_predicate = pc.or_(new_subject, _changed(predicate, before[1] if before else None))
+    new_subject = changed(subject, before[0] if before else None)
+    new_predicate = pc.or_(new_subject, changed(predicate, before[1] if before else None))
     return TripleBatch(subject, predicate, object_, new_subject, new_predicate, before is None)
 
 
