@@ -143,7 +143,8 @@ FLATTEN = {
         WHERE topic.id <> ''""",
     "citations": f"""
         SELECT DISTINCT p.work_no, p.work_id, {full_id('reference')} AS cited_id
-        FROM parsed p LATERAL VIEW explode(p.r.referenced_works) t AS reference""",
+        FROM parsed p LATERAL VIEW explode(p.r.referenced_works) t AS reference
+        WHERE reference <> ''""",
 }
 """The flat tables of `kg.columns.FLAT_TABLES` in Spark SQL, from the view `parsed` (work_no, work_id, r)."""
 
@@ -265,9 +266,9 @@ def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed:
     progress(f"{works:,} works read and transformed ({time.monotonic() - started:,.0f} s)")
 
     counts = {"works": works, "files": len(files)}
-    triples = spark.sql(transform.triples(transform.SPARK)).select(F.expr("substring(line, 1, length(line) - 1)")
-                                                                  .alias("value")).distinct().orderBy("value")
-    counts["triples"] = _write(triples, out / "ntriples", ".nt.gz")
+    ranges = max(int(spark.conf.get("spark.sql.shuffle.partitions")), -(-works // WORKS_PER_RANGE))
+    splits = _split_points(spark, scratch, works, ranges)
+    counts["triples"] = _write_ranges(_sorted_unique(spark.sql(TRIPLE_LINES), splits), out / "ntriples")
     progress(f"N-Triples written to {out / 'ntriples'} ({time.monotonic() - started:,.0f} s)")
 
     nodes = spark.sql(transform.nodes(transform.SPARK)).drop("part", "number")
@@ -282,6 +283,76 @@ def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed:
     (out / "summary.json").write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n")
     shutil.rmtree(scratch)
     return counts
+
+
+TRIPLE_LINES = f"SELECT substring(line, 1, length(line) - 1) AS value FROM ({transform.triples(transform.SPARK)})"
+"""The transform's N-Triples lines without their newline (Spark's text writer adds it)."""
+WORKS_PER_RANGE = 10_000
+"""About how many works' lines one range of the N-Triples holds (some 100 MB): ranges that fit a task's memory
+are sorted without spilling."""
+SAMPLED_LINES = 100_000
+"""About how many lines the split points of the N-Triples ranges are taken from."""
+
+
+def _split_points(spark, scratch: Path, works: int, ranges: int) -> list[str]:
+    """Lines cutting the N-Triples into `ranges` ranges of about equal size, in order: quantiles of the lines
+    the transform makes from a sample of each flat table (any split points give the same output; only the
+    ranges' sizes depend on them). Sampling the tables, not the lines, spares a second run of the transform."""
+    from pyspark.sql import functions as F
+
+    fraction = min(1.0, SAMPLED_LINES / (70 * max(works, 1)))  # about 70 lines per work
+    tables = [name for name in FLAT_TABLES if (scratch / name).exists()]
+    for name in tables:
+        spark.read.parquet(str(scratch / name)).sample(fraction=fraction, seed=7).createOrReplaceTempView(name)
+    try:
+        sample = sorted(row.value for row in spark.sql(TRIPLE_LINES).select(F.col("value")).collect())
+    finally:
+        for name in tables:
+            spark.read.parquet(str(scratch / name)).createOrReplaceTempView(name)
+    return sorted({sample[len(sample) * k // ranges] for k in range(1, ranges)} if sample else set())
+
+
+def _range_of(value, splits: list[str], low: int, high: int):
+    """The number of `value`'s range among ranges low…high: a balanced tree of comparisons with the split
+    points (as literals of the DataFrame API: lines hold quotes and backslashes that SQL text would escape)."""
+    from pyspark.sql import functions as F
+
+    if low == high:
+        return F.lit(low)
+    middle = (low + high) // 2
+    return F.when(value < F.lit(splits[middle]), _range_of(value, splits, low, middle)).otherwise(
+        _range_of(value, splits, middle + 1, high))
+
+
+def _sorted_unique(lines, splits: list[str]):
+    """The unique lines (column `value`), each range of `splits` in a partition of its own, sorted in it: one
+    exchange (by the range's number; the repeats, all in one range, are dropped within it), where `distinct`
+    then `orderBy` took two and a sampling pass over the transform."""
+    from pyspark.sql import functions as F
+
+    ranged = lines.withColumn("range", _range_of(F.col("value"), splits, 0, len(splits)))
+    return (ranged.repartition(len(splits) + 1, "range").dropDuplicates(["range", "value"])
+            .sortWithinPartitions("range", "value"))
+
+
+def _write_ranges(frame, folder: Path) -> int:
+    """Write the ranges of `_sorted_unique` as gzip N-Triples, one part per range, named in range order (so the
+    parts, read in name order, are the sorted lines); returns the lines written."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    written = Observation()
+    (frame.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").partitionBy("range")
+     .text(str(folder), compression="gzip"))
+    parts = sorted((int(ranged.name.split("=", 1)[1]), part) for ranged in folder.glob("range=*")
+                   for part in ranged.glob("part-*"))
+    for stale in folder.glob(".*.crc"):
+        stale.unlink()
+    for number, (_, part) in enumerate(parts):
+        part.rename(folder / f"part-{number:05d}.nt.gz")
+    for ranged in folder.glob("range=*"):
+        shutil.rmtree(ranged)
+    return written.get["rows"]
 
 
 def _surviving(frame, table: str, merged):

@@ -85,6 +85,14 @@ def spark_lines(out: Path) -> set[str]:
     return lines
 
 
+def spark_lines_in_order(out: Path) -> list[str]:
+    lines = []
+    for part in sorted((out / "ntriples").glob("part-*.gz")):
+        with gzip.open(part, "rt", encoding="utf-8") as handle:
+            lines.extend(line.rstrip("\n") for line in handle)
+    return lines
+
+
 @pytest.fixture(scope="module")
 def spark_out(layout, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("spark") / "out"
@@ -99,9 +107,11 @@ def test_spark_output_equals_kg_build_on_the_same_records(spark_out, tmp_path):
         store.save_works(world_records(), "reference", complete=True,
                          aliases={**world_aliases(), **merged_entities()})
     build(store_path, tmp_path / "export")
-    expected = {line.rstrip("\n") for line in open(tmp_path / "export" / "kg.nt", encoding="utf-8")}
+    in_order = [line.rstrip("\n") for line in open(tmp_path / "export" / "kg.nt", encoding="utf-8")]
+    expected = set(in_order)
     lines = spark_lines(spark_out)
     assert lines == expected
+    assert spark_lines_in_order(spark_out) == in_order  # sorted across the parts as kg.nt is, no line twice
     assert not any("not in the manifest" in line for line in lines)  # the stray file the manifest omits
     for old, new in merged_entities().items():
         assert not any(f"/{old.rsplit('/', 1)[-1]}>" in line for line in lines)
