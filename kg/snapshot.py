@@ -291,7 +291,7 @@ WORKS_PER_RANGE = 10_000
 """About how many works' lines one range of the N-Triples holds (some 100 MB): ranges that fit a task's memory
 are sorted without spilling."""
 SAMPLED_LINES = 100_000
-"""About how many lines the split points of the N-Triples ranges are taken from."""
+"""About how many lines the split points of the N-Triples ranges are taken from (at least 50 per range)."""
 
 
 def _split_points(spark, scratch: Path, works: int, ranges: int) -> list[str]:
@@ -300,7 +300,7 @@ def _split_points(spark, scratch: Path, works: int, ranges: int) -> list[str]:
     ranges' sizes depend on them). Sampling the tables, not the lines, spares a second run of the transform."""
     from pyspark.sql import functions as F
 
-    fraction = min(1.0, SAMPLED_LINES / (70 * max(works, 1)))  # about 70 lines per work
+    fraction = min(1.0, max(SAMPLED_LINES, 50 * ranges) / (70 * max(works, 1)))  # about 70 lines per work
     tables = [name for name in FLAT_TABLES if (scratch / name).exists()]
     for name in tables:
         spark.read.parquet(str(scratch / name)).sample(fraction=fraction, seed=7).createOrReplaceTempView(name)
