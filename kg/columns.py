@@ -32,21 +32,25 @@ from kg.model import FeedFacts
 from kg.sqltext import bare_doi, full_id, nonempty, text
 
 FLAT_TABLES = {
-    "works": "work_no BIGINT, id VARCHAR, title VARCHAR, abstract VARCHAR, year BIGINT, date VARCHAR, doi VARCHAR, "
-             "type VARCHAR, cited_by_count BIGINT, source_id VARCHAR, source_name VARCHAR, source_type VARCHAR, "
-             "source_issn_l VARCHAR, primary_topic_id VARCHAR, primary_topic_name VARCHAR",
-    "authorships": "work_no BIGINT, work_id VARCHAR, position BIGINT, author_id VARCHAR, name VARCHAR, "
-                   "orcid VARCHAR, is_corresponding BOOLEAN, raw_affiliation VARCHAR",
-    "affiliations": "work_no BIGINT, work_id VARCHAR, position BIGINT, rank BIGINT, author_id VARCHAR, "
-                    "institution_id VARCHAR, name VARCHAR, ror VARCHAR, country VARCHAR",
-    "topics": "work_no BIGINT, work_id VARCHAR, rank BIGINT, topic_id VARCHAR, name VARCHAR",
-    "citations": "work_no BIGINT, work_id VARCHAR, cited_id VARCHAR",
-    "feed": "work_id VARCHAR, feeds VARCHAR, feed_date VARCHAR, upvotes BIGINT, organization VARCHAR, arxiv_id VARCHAR, "
-            "matched_by VARCHAR, match_score DOUBLE",
-    "feed_names": "work_id VARCHAR, feed VARCHAR",
+    "works": "work_no BIGINT NOT NULL, id VARCHAR NOT NULL, title VARCHAR, abstract VARCHAR, year BIGINT, "
+             "date VARCHAR, doi VARCHAR, type VARCHAR, cited_by_count BIGINT, source_id VARCHAR, source_name VARCHAR, "
+             "source_type VARCHAR, source_issn_l VARCHAR, primary_topic_id VARCHAR, primary_topic_name VARCHAR",
+    "authorships": "work_no BIGINT NOT NULL, work_id VARCHAR NOT NULL, position BIGINT NOT NULL, "
+                   "author_id VARCHAR NOT NULL, name VARCHAR, orcid VARCHAR, is_corresponding BOOLEAN, "
+                   "raw_affiliation VARCHAR",
+    "affiliations": "work_no BIGINT NOT NULL, work_id VARCHAR NOT NULL, position BIGINT NOT NULL, rank BIGINT NOT NULL, "
+                    "author_id VARCHAR NOT NULL, institution_id VARCHAR NOT NULL, name VARCHAR, ror VARCHAR, "
+                    "country VARCHAR",
+    "topics": "work_no BIGINT NOT NULL, work_id VARCHAR NOT NULL, rank BIGINT NOT NULL, topic_id VARCHAR NOT NULL, "
+              "name VARCHAR",
+    "citations": "work_no BIGINT NOT NULL, work_id VARCHAR NOT NULL, cited_id VARCHAR NOT NULL",
+    "feed": "work_id VARCHAR NOT NULL, feeds VARCHAR, feed_date VARCHAR, upvotes BIGINT, organization VARCHAR, "
+            "arxiv_id VARCHAR, matched_by VARCHAR, match_score DOUBLE",
+    "feed_names": "work_id VARCHAR NOT NULL, feed VARCHAR NOT NULL",
 }
 """The flat tables the transform reads. `work_no` is the work's rank in id order (the store's order);
-`position` numbers a work's authorships from 1, `rank` a list's items."""
+`position` numbers a work's authorships from 1, `rank` a list's items. Ids are never NULL (rows without
+one are not kept), which the transform's lines rely on (`kg.transform._joined`)."""
 
 
 MEMORY_LIMIT = "2GB"
