@@ -288,8 +288,8 @@ def _convert(spark, files: list[Path], aliases: dict[str, str], out: Path, feed:
 TRIPLE_LINES = f"SELECT substring(line, 1, length(line) - 1) AS value FROM ({transform.triples(transform.SPARK)})"
 """The transform's N-Triples lines without their newline (Spark's text writer adds it)."""
 WORKS_PER_RANGE = 10_000
-"""About how many works' lines one range of the N-Triples holds (some 100 MB): ranges that fit a task's memory
-are sorted without spilling."""
+"""About how many works' lines one range of the N-Triples holds (some 100 MB), so that a range is sorted in a
+task's memory."""
 SAMPLED_LINES = 100_000
 """About how many lines the split points of the N-Triples ranges are taken from (at least 50 per range)."""
 
