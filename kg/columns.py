@@ -50,7 +50,7 @@ FLAT_TABLES = {
 }
 """The flat tables the transform reads. `work_no` is the work's rank in id order (the store's order);
 `position` numbers a work's authorships from 1, `rank` a list's items. Ids are never NULL (rows without
-one are not kept), which the transform's lines rely on (`kg.transform._joined`)."""
+one are not kept), which the transform's lines rely on (`kg.transform._line`)."""
 
 
 MEMORY_LIMIT = "2GB"

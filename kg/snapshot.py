@@ -344,14 +344,12 @@ def _write_ranges(frame, folder: Path) -> int:
     written = Observation()
     (frame.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").partitionBy("range")
      .text(str(folder), compression="gzip"))
-    parts = sorted((int(ranged.name.split("=", 1)[1]), part) for ranged in folder.glob("range=*")
-                   for part in ranged.glob("part-*"))
-    for stale in folder.glob(".*.crc"):
-        stale.unlink()
-    for number, (_, part) in enumerate(parts):
-        part.rename(folder / f"part-{number:05d}.nt.gz")
-    for ranged in folder.glob("range=*"):
+    for ranged in folder.glob("range=*"):  # parts up out of their range's folder, named to sort in range order
+        number = int(ranged.name.split("=", 1)[1])
+        for index, part in enumerate(sorted(ranged.glob("part-*"))):
+            part.rename(folder / f"part-{number:09d}-{index:05d}")
         shutil.rmtree(ranged)
+    _name_parts(folder, ".nt.gz")
     return written.get["rows"]
 
 

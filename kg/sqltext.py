@@ -22,6 +22,13 @@ def concat(*parts: str) -> str:
     return "(" + " || ".join(parts) + ")"
 
 
+def joined(*parts: str) -> str:
+    """The parts joined by one `concat` call, not a chain of `||` (DuckDB builds every intermediate string of a
+    chain). The engines differ on NULL: Spark's `concat` (like `||`) is NULL when a part is, DuckDB's reads
+    NULL as ''; callers pass parts that are never NULL where the result is used (`concat` keeps NULLs)."""
+    return f"concat({', '.join(parts)})"
+
+
 def nonempty(expression: str) -> str:
     """The value, or NULL when it is empty (Python's `value or None`)."""
     return f"CASE WHEN {expression} <> '' THEN {expression} END"

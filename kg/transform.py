@@ -17,7 +17,7 @@ from rdflib import XSD
 
 from kg.graph import NODE_ATTRIBUTES
 from kg.rdf import SEMOPENALEX, T
-from kg.sqltext import nt_escape, short, text
+from kg.sqltext import joined, nt_escape, short, text
 
 
 @dataclass(frozen=True)
@@ -36,21 +36,15 @@ DUCKDB = Dialect("duckdb", "regexp_matches({0}, {1})", "row", "unnest(list_value
 SPARK = Dialect("spark", "({0} rlike {1})", "struct", "explode(array({0}))")
 
 
-def _joined(*parts: str) -> str:
-    """SQL joining the parts with one `concat` call, not a chain of `||` (DuckDB would build every
-    intermediate string). Spark's `concat` is NULL when a part is, DuckDB's reads NULL as '': here no part is
-    NULL where a line is made, since ids are NOT NULL columns (`kg.columns.FLAT_TABLES`) and every other value
-    is guarded by its fact's condition."""
-    return f"concat({', '.join(parts)})"
-
-
 def _line(subject: str, predicate: str, object_: str) -> str:
-    """An N-Triples line (with its newline) from three SQL expressions."""
-    return _joined(subject, "' '", predicate, "' '", object_, "' .'", "chr(10)")
+    """An N-Triples line (with its newline) from three SQL expressions. Its parts are joined with one `concat`
+    (`sqltext.joined`): none is NULL where a line is made, since ids are NOT NULL columns
+    (`kg.columns.FLAT_TABLES`) and every other value is guarded by its fact's condition."""
+    return joined(subject, "' '", predicate, "' '", object_, "' .'", "chr(10)")
 
 
 def _iri_of(kind: str, expression: str) -> str:
-    return _joined(text(f"<{SEMOPENALEX}{kind}/"), short(expression), "'>'")
+    return joined(text(f"<{SEMOPENALEX}{kind}/"), short(expression), "'>'")
 
 
 def _term(curie: str) -> str:
@@ -64,10 +58,10 @@ class _Triples:
         self.dialect = dialect
 
     def literal(self, expression: str) -> str:
-        return _joined("chr(34)", nt_escape(expression, self.dialect.matches), "chr(34)")
+        return joined("chr(34)", nt_escape(expression, self.dialect.matches), "chr(34)")
 
     def typed(self, expression: str, datatype: str) -> str:
-        return _joined(self.literal(expression), text(f"^^<{datatype}>"))
+        return joined(self.literal(expression), text(f"^^<{datatype}>"))
 
     def selects(self) -> list[str]:
         """One SELECT per table read, so each table is scanned once: a row's candidate lines go into an array
@@ -77,7 +71,7 @@ class _Triples:
         w = _iri_of("work", "w.id")
         work_facts = [
             (w, _term("rdf:type"), _term("soa:Work"), "TRUE"),
-            (w, _term("owl:sameAs"), _joined("'<'", "w.id", "'>'"), "TRUE"),
+            (w, _term("owl:sameAs"), joined("'<'", "w.id", "'>'"), "TRUE"),
             (w, _term("dcterms:title"), self.literal("w.title"), "w.title IS NOT NULL"),
             (w, _term("dcterms:abstract"), self.literal("w.abstract"), "w.abstract <> ''"),
             (w, _term("fabio:hasPublicationYear"), self.typed("CAST(w.year AS STRING)", XSD.integer),
@@ -117,7 +111,7 @@ class _Triples:
 
     def _source(self) -> list[tuple[str, str, str, str]]:
         w, s = _iri_of("work", "w.id"), _iri_of("source", "w.source_id")
-        location = _joined(text(f"<{SEMOPENALEX}location/"), short("w.id"), "'-primary>'")
+        location = joined(text(f"<{SEMOPENALEX}location/"), short("w.id"), "'-primary>'")
         facts = [(w, _term("soa:hasPrimaryLocation"), location), (w, _term("soa:hasLocation"), location),
                  (location, _term("rdf:type"), _term("soa:Location")), (location, _term("soa:hasSource"), s)]
         return [(*fact, "w.source_id IS NOT NULL") for fact in facts]
@@ -129,7 +123,7 @@ class _Triples:
 
     def _authorships(self) -> list[tuple[str, str, str, str]]:
         w, a = _iri_of("work", "s.work_id"), _iri_of("author", "s.author_id")
-        node = _joined(text(f"<{SEMOPENALEX}authorship/"), short("s.work_id"), short("s.author_id"), "'>'")
+        node = joined(text(f"<{SEMOPENALEX}authorship/"), short("s.work_id"), short("s.author_id"), "'>'")
         return [
             (w, _term("soa:hasAuthorship"), node, "TRUE"), (w, _term("dcterms:creator"), a, "TRUE"),
             (node, _term("rdf:type"), _term("soa:Authorship"), "TRUE"), (node, _term("soa:hasAuthor"), a, "TRUE"),
@@ -148,7 +142,7 @@ class _Triples:
 
     def _affiliations(self) -> list[tuple[str, str, str, str]]:
         i = _iri_of("institution", "f.institution_id")
-        node = _joined(text(f"<{SEMOPENALEX}authorship/"), short("f.work_id"), short("f.author_id"), "'>'")
+        node = joined(text(f"<{SEMOPENALEX}authorship/"), short("f.work_id"), short("f.author_id"), "'>'")
         return [(node, _term("soa:hasOrganization"), i, "TRUE")]
 
     def _memberships(self) -> list[tuple[str, str, str, str]]:

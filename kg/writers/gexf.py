@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from kg.sqltext import joined
 from kg.writers.base import GraphDialect
-from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, line, optional
+from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, optional
 
 
 def header() -> str:
@@ -21,12 +22,12 @@ def _values(attributes: dict[str, str]) -> list[str]:
 
 
 def node(node_id: str, attributes: dict[str, str]) -> str:
-    return line("'      <node id=\"'", node_id, "'\" label=\"'", f"coalesce({attributes['label']}, {node_id})",
+    return joined("'      <node id=\"'", node_id, "'\" label=\"'", f"coalesce({attributes['label']}, {node_id})",
                 "'\"><attvalues>'", *_values(attributes), "'</attvalues></node>'", "chr(10)")
 
 
 def edge(number: str, source: str, target: str, _relation: str, attributes: dict[str, str]) -> str:
-    return line("'      <edge id=\"'", f"CAST({number} AS VARCHAR)", "'\" source=\"'", source,
+    return joined("'      <edge id=\"'", f"CAST({number} AS VARCHAR)", "'\" source=\"'", source,
                 "'\" target=\"'", target, "'\"><attvalues>'", *_values(attributes),
                 "'</attvalues></edge>'", "chr(10)")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from kg.graph import EDGE_ATTRIBUTES, NODE_ATTRIBUTES
+from kg.sqltext import joined
 from kg.writers.base import GraphDialect
-from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, line, optional
+from kg.writers.xml import DECLARATION, KINDS, XML_TYPES, optional
 
 NODE_KEYS = {name: f"n{i}" for i, name in enumerate(NODE_ATTRIBUTES)}
 EDGE_KEYS = {name: f"e{i}" for i, name in enumerate(EDGE_ATTRIBUTES)}
@@ -23,11 +24,11 @@ def _data(keys: dict[str, str], attributes: dict[str, str]) -> list[str]:
 
 
 def node(node_id: str, attributes: dict[str, str]) -> str:
-    return line("'    <node id=\"'", node_id, "'\">'", *_data(NODE_KEYS, attributes), "'</node>'", "chr(10)")
+    return joined("'    <node id=\"'", node_id, "'\">'", *_data(NODE_KEYS, attributes), "'</node>'", "chr(10)")
 
 
 def edge(_number: str, source: str, target: str, relation: str, attributes: dict[str, str]) -> str:
-    return line("'    <edge source=\"'", source, "'\" target=\"'", target, "'\" id=\"'", relation, "'\">'",
+    return joined("'    <edge source=\"'", source, "'\" target=\"'", target, "'\" id=\"'", relation, "'\">'",
                 *_data(EDGE_KEYS, attributes), "'</edge>'", "chr(10)")
 
 

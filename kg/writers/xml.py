@@ -25,14 +25,7 @@ def xml_text(expression: str, kind: type = str) -> str:
     return f"CASE WHEN regexp_matches({expression}, '{_SPECIAL}') THEN {escaped} ELSE {expression} END"
 
 
-def line(*parts: str) -> str:
-    """SQL for a line made of the parts, with one `concat` call: a chain of `||` makes DuckDB build every
-    intermediate string (the graph files took a fifth longer so). `concat` reads NULL as '', so parts that may
-    be NULL go through `optional`; ids never are (`kg.columns` keeps no reference, author or institution
-    without one)."""
-    return f"concat({', '.join(parts)})"
-
-
 def optional(*parts: str) -> str:
-    """SQL concatenating the parts, or '' when any is NULL (an attribute not set)."""
+    """SQL concatenating the parts, or '' when any is NULL (an attribute not set). A line joins these and the
+    ids with `sqltext.joined`: ids are never NULL (`kg.columns` keeps no row without one)."""
     return f"coalesce({' || '.join(parts)}, '')"
